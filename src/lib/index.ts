@@ -1,0 +1,20 @@
+/**
+ * latent-geometry: the Riemannian geometry of deep generative models' latent spaces.
+ * Data flows one way: data -> models -> geometry (metrics) -> algorithms -> plots/notebook.
+ */
+export * from './util/rng';
+export * from './util/errors';
+export * from './util/atomic';
+export * from './util/progress';
+export * from './runtime/backend';
+export * from './nn/activations';
+export * from './nn/linear';
+export * from './nn/mlp';
+export * from './nn/rbf';
+export * from './nn/jacobian';
+export * from './models/decoder';
+export * from './geometry/metric';
+export * from './geometry/decoder-metric';
+export * from './geometry/linalg';
+export * from './geometry/fields';
+export * from './io/decoder-json';
