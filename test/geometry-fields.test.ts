@@ -14,8 +14,8 @@ before(setupBackend);
 
 test('linear decoder: volume sqrt(det A^T A) and condition number s_max/s_min everywhere', async () => {
   // A = [[3, 0], [0, 1], [0, 0]] -> A^T A = diag(9, 1): volume 3, kappa 3.
-  const kernel = tf.variable(tf.tensor2d([[3, 0, 0], [0, 1, 0]]));
-  const bias = tf.variable(tf.zeros([3]));
+  const kernel = tf.variable(tf.tensor2d([[3, 0, 0], [0, 1, 0]])) as tf.Variable<tf.Rank.R2>;
+  const bias = tf.variable(tf.zeros([3])) as tf.Variable<tf.Rank.R1>;
   const dec = new GaussianDecoder(new Mlp([{ kind: 'dense', kernel, bias }]));
   const grid = latentGrid({ xmin: -1, xmax: 1, ymin: -2, ymax: 2, n: [4, 3] });
   const f = await expectNoLeak(() => fieldsAt(meanMetric(dec), grid.points, { batchSize: 5 }));

@@ -17,4 +17,6 @@ export * from './geometry/metric';
 export * from './geometry/decoder-metric';
 export * from './geometry/linalg';
 export * from './geometry/fields';
+export * from './geometry/support';
 export * from './io/decoder-json';
+export * from './data';
