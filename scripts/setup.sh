@@ -9,7 +9,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 need=()
-command -v chromium >/dev/null 2>&1 || [ -n "${LSO_CHROMIUM:-}" ] || need+=(chromium)
+command -v chromium >/dev/null 2>&1 || [ -n "${LSO_CHROMIUM:-}" ] || need+=(chromium fonts-liberation)
 if [ "${LSO_SKIP_JUPYTER:-0}" != "1" ]; then
   command -v jupyter-nbconvert >/dev/null 2>&1 || need+=(jupyter-nbconvert python3-ipykernel jupyter-notebook)
 fi

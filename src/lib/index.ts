@@ -20,3 +20,5 @@ export * from './geometry/fields';
 export * from './geometry/support';
 export * from './io/decoder-json';
 export * from './data';
+export * from './plots';
+export * from './notebook';

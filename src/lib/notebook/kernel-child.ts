@@ -1,0 +1,151 @@
+/**
+ * A headless tslab kernel: runs cells sent by the runner (runner.ts) with tslab's own executor, so code
+ * behaves exactly as in Jupyter (same TypeScript transpiler and checks, top-level await, `import ... from
+ * 'latent-geometry'` resolved from the notebook's folder, `require('tslab').display`), and answers with
+ * Jupyter outputs. One process per notebook: a fresh runtime like a fresh kernel, and a crash or a leak
+ * stays inside one notebook.
+ *
+ * Started by the runner with the notebook's folder as working directory and an IPC channel.
+ */
+import * as util from 'node:util';
+import { createConverter, type Converter } from 'tslab/dist/converter';
+import { createExecutor, type ConverterSet } from 'tslab/dist/executor';
+import type { ErrorOutput, MimeBundle, Output } from './ipynb';
+import { ENV_ECHO, type FromKernel, type ToKernel } from './protocol';
+
+interface Capture {
+  outputs: Output[];
+  count: number;
+  /** What the executor reported through console.error: diagnostics or the thrown value. */
+  errors: unknown[][];
+}
+
+/** display_id -> output, so tslab's `newDisplay()` updates replace their output in place. */
+const displays = new Map<string, { data: MimeBundle }>();
+let current: Capture | null = null;
+
+const echo = process.env[ENV_ECHO] === '1';
+const realWrite = {
+  stdout: process.stdout.write.bind(process.stdout),
+  stderr: process.stderr.write.bind(process.stderr),
+};
+
+function capture(name: 'stdout' | 'stderr', text: string): void {
+  if (current) current.outputs.push({ output_type: 'stream', name, text });
+  if (echo || !current) realWrite[name](text);
+}
+
+// Like tslab's kernel: everything the process prints during a cell belongs to that cell.
+for (const name of ['stdout', 'stderr'] as const) {
+  process[name].write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    capture(name, typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    cb?.();
+    return true;
+  }) as typeof process.stdout.write;
+}
+
+interface DisplayData {
+  data: MimeBundle;
+  metadata?: Record<string, unknown>;
+  transient?: { display_id?: string };
+}
+
+// tslab's public `display` writes through this hook; the real kernel sets it to a ZeroMQ publisher.
+const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: ((d: DisplayData, update: boolean) => void) | null };
+jupyter.lastWriteDisplayData = (d, update) => {
+  const id = d.transient?.display_id;
+  const existing = id ? displays.get(id) : undefined;
+  if (update && existing) {
+    existing.data = d.data;
+    return;
+  }
+  const out: Output = { output_type: 'display_data', data: d.data, metadata: d.metadata ?? {} };
+  if (id) displays.set(id, out);
+  current?.outputs.push(out);
+};
+
+process.on('uncaughtException', (err) => capture('stderr', `UncaughtException: ${util.inspect(err)}\n`));
+process.on('unhandledRejection', (reason) => capture('stderr', `UnhandledPromiseRejection: ${util.inspect(reason)}\n`));
+
+function converters(): ConverterSet {
+  let node: Converter | null = null;
+  let browser: Converter | null = null;
+  return {
+    get node() {
+      return (node ??= createConverter({ isJS: false, isBrowser: false }));
+    },
+    get browser() {
+      return (browser ??= createConverter({ isJS: false, isBrowser: true }));
+    },
+    close() {
+      node?.close();
+      browser?.close();
+    },
+  };
+}
+
+function isErrorLike(v: unknown): v is Error {
+  return v instanceof Error || (typeof v === 'object' && v !== null && 'stack' in v && 'message' in v);
+}
+
+/** The executor reports a failure as console.error(thrown) or as TypeScript diagnostics lines. */
+export function errorOutput(errors: unknown[][]): ErrorOutput {
+  const thrown = errors.flat().find(isErrorLike);
+  if (thrown) {
+    return {
+      output_type: 'error',
+      ename: thrown.name || 'Error',
+      evalue: thrown.message,
+      traceback: (thrown.stack ?? `${thrown.name}: ${thrown.message}`).split('\n'),
+    };
+  }
+  const lines = errors.map((args) => util.format(...args));
+  if (lines.length === 0) return { output_type: 'error', ename: 'Error', evalue: 'the cell failed without a message', traceback: [] };
+  return { output_type: 'error', ename: 'TypeScriptError', evalue: lines.join('\n'), traceback: lines };
+}
+
+const convs = converters();
+convs.node; // Warm the TypeScript service before the first cell, as tslab's kernel does.
+const executor = createExecutor(process.cwd(), convs, {
+  log: (...args: unknown[]) => {
+    // Only the value of a cell's last expression comes here.
+    const text = args.map((a) => (typeof a === 'string' ? a : util.inspect(a))).join(' ');
+    current?.outputs.push({ output_type: 'execute_result', data: { 'text/plain': text }, metadata: {}, execution_count: current.count });
+  },
+  error: (...args: unknown[]) => current?.errors.push(args),
+});
+
+function send(msg: FromKernel): void {
+  process.send?.(msg);
+}
+
+async function execute(code: string, count: number): Promise<void> {
+  const cap: Capture = { outputs: [], count, errors: [] };
+  current = cap;
+  let ok = false;
+  try {
+    ok = await executor.execute(code);
+  } catch (err) {
+    cap.errors.push([err]);
+  }
+  // Output written by callbacks that finish right after the cell (stream flushes) still belongs to it.
+  await new Promise((resolve) => setImmediate(resolve));
+  current = null;
+  if (ok && cap.errors.length) {
+    cap.outputs.push({ output_type: 'stream', name: 'stderr', text: cap.errors.map((a) => util.format(...a) + '\n').join('') });
+  }
+  if (!ok) cap.outputs.push(errorOutput(cap.errors));
+  send({ kind: 'done', ok, outputs: cap.outputs });
+}
+
+process.on('message', (msg: ToKernel) => {
+  if (msg.kind === 'execute') void execute(msg.code, msg.count);
+  else if (msg.kind === 'exit') {
+    executor.close();
+    // Exit at once: browsers, timers or sockets a notebook left open must not keep the run waiting.
+    process.exit(0);
+  }
+});
+
+send({ kind: 'ready' });

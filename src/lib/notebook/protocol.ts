@@ -1,0 +1,9 @@
+/** Messages between the notebook runner and its kernel child process (over Node's IPC channel). */
+import type { Output } from './ipynb';
+
+export type ToKernel = { kind: 'execute'; code: string; count: number } | { kind: 'exit' };
+
+export type FromKernel = { kind: 'ready' } | { kind: 'done'; ok: boolean; outputs: Output[] };
+
+/** Environment the runner gives the child. */
+export const ENV_ECHO = 'LSO_RUNNER_ECHO';
