@@ -1,0 +1,6 @@
+/** Generative models: the Decoder interface, the VAE, its trainer, checkpoints and the RBF precision fit. */
+export * from './decoder';
+export * from './vae';
+export * from './train';
+export * from './checkpoint';
+export * from './rbf-fit';

@@ -1,0 +1,2 @@
+/** Statistics on plain typed arrays. */
+export * from './kmeans';
