@@ -41,3 +41,17 @@ test('expected metric = mean part + std part, batched in any chunk size without 
   full.forEach((g, i) => assert.ok(Math.abs(g - (mOnly[i] + sOnly[i])) < 1e-5 * Math.max(1, Math.abs(g)), `entry ${i}`));
   dec.dispose();
 });
+
+test('volume stays accurate where the metric is nearly rank one (float32 Gram determinants cancel to 0)', async () => {
+  // Columns j1 = (1e4, 0, 0), j2 = (1e4, 0.1, 0): det(J^T J) = (1e4 * 0.1)^2, volume 1e3, kappa ~ 2e5;
+  // the float32 Gram matrix [[1e8, 1e8], [1e8, 1e8 + 0.01]] has determinant 0.
+  const kernel = tf.variable(tf.tensor2d([[1e4, 0, 0], [1e4, 0.1, 0]])) as tf.Variable<tf.Rank.R2>;
+  const bias = tf.variable(tf.zeros([3])) as tf.Variable<tf.Rank.R1>;
+  const dec = new GaussianDecoder(new Mlp([{ kind: 'dense', kernel, bias }]));
+  const f = await expectNoLeak(() => fieldsAt(meanMetric(dec), new Float32Array([0, 0, 1, -1])));
+  f.volume.forEach((v) => assert.ok(Math.abs(v - 1e3) / 1e3 < 1e-4, `volume ${v}`));
+  // kappa^2 = s_max^2 / s_min^2 with s_max s_min = 1e3 and s_max^2 + s_min^2 = 2e8 + 0.01
+  const smax = Math.sqrt(0.5 * (2e8 + 0.01 + Math.sqrt((2e8 + 0.01) ** 2 - 4e6)));
+  f.conditionNumber.forEach((k) => assert.ok(Math.abs(k - (smax * smax) / 1e3) / k < 1e-4, `kappa ${k}`));
+  dec.dispose();
+});

@@ -23,3 +23,4 @@ export * from './io/decoder-json';
 export * from './data';
 export * from './plots';
 export * from './notebook';
+export * from './pipelines/lso';

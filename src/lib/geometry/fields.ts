@@ -3,7 +3,9 @@
  * magnification factor), its log, and the condition number of the Jacobian (sqrt of M's, as M = J^T J).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Metric } from './metric';
+import { Metric, isPullbackMetric } from './metric';
+import { tangentR } from './tangent-qr';
+import { mapPointBatches } from '../runtime/batch';
 import { logDetSymmetric, symmetricEigenvalues } from './linalg';
 
 export interface LatentGrid {
@@ -58,17 +60,7 @@ export function gridAround(points: ArrayLike<number>, n: number, pad = 0.1): Lat
  */
 export function metricTensors(metric: Metric, points: Float32Array, opts: { batchSize?: number } = {}): Float32Array {
   const d = metric.dim;
-  if (points.length % d !== 0) throw new RangeError(`metricTensors: ${points.length} coordinates is not a multiple of d = ${d}`);
-  const n = points.length / d;
-  const bs = opts.batchSize ?? 2048;
-  const out = new Float32Array(n * d * d);
-  for (let s = 0; s < n; s += bs) {
-    const e = Math.min(n, s + bs);
-    const g = tf.tidy(() => metric.tensor(tf.tensor2d(points.subarray(s * d, e * d), [e - s, d])));
-    out.set(g.dataSync() as Float32Array, s * d * d);
-    g.dispose();
-  }
-  return out;
+  return mapPointBatches(points, d, opts.batchSize ?? 2048, d * d, (z) => metric.tensor(z));
 }
 
 export interface MetricFields {
@@ -97,7 +89,52 @@ export function metricFields(tensors: Float32Array, d: number): MetricFields {
   return { volume, logVolume, conditionNumber };
 }
 
-/** The fields of `metric` at flat points [N, d]. */
+/**
+ * The fields of `metric` at flat points [N, d]. For a pull-back metric they come from the R factor of the
+ * Jacobian (see tangent-qr.ts), which stays accurate where G is nearly singular; otherwise from G.
+ */
 export function fieldsAt(metric: Metric, points: Float32Array, opts: { batchSize?: number } = {}): MetricFields {
-  return metricFields(metricTensors(metric, points, opts), metric.dim);
+  if (!isPullbackMetric(metric)) return metricFields(metricTensors(metric, points, opts), metric.dim);
+  const d = metric.dim;
+  const rFactors = mapPointBatches(points, d, opts.batchSize ?? 2048, d * d, (z) => tangentR(metric.tangentBlocks(z)));
+  return fieldsFromR(rFactors, d);
+}
+
+/** Fields from upper-triangular R factors [N, d, d] (G = R^T R), in float64. */
+export function fieldsFromR(rFactors: Float32Array, d: number): MetricFields {
+  const n = rFactors.length / (d * d);
+  const volume = new Float64Array(n);
+  const logVolume = new Float64Array(n);
+  const conditionNumber = new Float64Array(n);
+  const rtr = new Float64Array(d * d);
+  for (let i = 0; i < n; i++) {
+    const r = rFactors.subarray(i * d * d, (i + 1) * d * d);
+    let lv = 0;
+    for (let k = 0; k < d; k++) lv += Math.log(Math.abs(r[k * d + k]));
+    logVolume[i] = lv;
+    volume[i] = Math.exp(lv);
+    conditionNumber[i] = conditionOfTriangular(r, d, rtr);
+  }
+  return { volume, logVolume, conditionNumber };
+}
+
+/** s_max / s_min of an upper-triangular R; s_min = |det R| / (product of the other singular values) for d = 2. */
+function conditionOfTriangular(r: ArrayLike<number>, d: number, scratch: Float64Array): number {
+  if (d === 1) return 1;
+  if (d === 2) {
+    const det = Math.abs(r[0] * r[3]);
+    const fro2 = r[0] * r[0] + r[1] * r[1] + r[3] * r[3];
+    // s_max^2 + s_min^2 = |R|_F^2 and s_max s_min = |det R|, without the cancellation of s_max^2 - ...
+    const smax = Math.sqrt(0.5 * (fro2 + Math.sqrt(Math.max(0, fro2 * fro2 - 4 * det * det))));
+    return det > 0 ? (smax * smax) / det : Infinity;
+  }
+  for (let a = 0; a < d; a++) {
+    for (let b = 0; b < d; b++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += r[k * d + a] * r[k * d + b];
+      scratch[a * d + b] = s;
+    }
+  }
+  const ev = symmetricEigenvalues(scratch, d);
+  return ev[0] > 0 ? Math.sqrt(ev[d - 1] / ev[0]) : Infinity;
 }

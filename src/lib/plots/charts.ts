@@ -74,10 +74,12 @@ export function lineChart(opts: LineChartOptions): Figure {
   };
 }
 
-/** One training-history row: the epoch and any metrics (loss, KL, val_loss, ...), each possibly absent. */
+/**
+ * One training-history row: the epoch and any metrics (loss, KL, val_loss, ...), each possibly absent. No
+ * index signature, so that typed records such as the trainer's EpochRecord fit without a cast.
+ */
 export interface HistoryRow {
   epoch: number;
-  [metric: string]: number | undefined;
 }
 
 export interface TrainingCurvesOptions {
@@ -87,17 +89,18 @@ export interface TrainingCurvesOptions {
   logY?: boolean;
 }
 
-export function trainingCurves(history: HistoryRow[], opts: TrainingCurvesOptions): Figure {
+export function trainingCurves(history: readonly HistoryRow[], opts: TrainingCurvesOptions): Figure {
+  const value = (row: HistoryRow, m: string): unknown => (row as unknown as Record<string, unknown>)[m];
   if (history.length === 0) throw new InputError('history', 'no epochs to plot');
   for (const m of opts.metrics) {
-    if (!history.some((row) => typeof row[m] === 'number')) {
+    if (!history.some((row) => typeof value(row, m) === 'number')) {
       throw new InputError('metrics', `no history row has "${m}"; rows have ${Object.keys(history[0]).join(', ')}`);
     }
   }
   // A metric missing from a row (e.g. validation every 5th epoch) is left out rather than drawn as 0.
   const series = opts.metrics.map((m) => {
-    const rows = history.filter((row) => typeof row[m] === 'number');
-    return { name: m, x: rows.map((r) => r.epoch), y: rows.map((r) => r[m] as number) };
+    const rows = history.filter((row) => typeof value(row, m) === 'number');
+    return { name: m, x: rows.map((r) => r.epoch), y: rows.map((r) => value(r, m) as number) };
   });
   return lineChart({
     series,
