@@ -99,10 +99,14 @@ function parseMlp(c: Checker, v: unknown, path: string, inDim: number, outDim: n
       if (l.kind === 'linear') {
         const w = c.matrix(l.weight, `${p}.weight`, undefined, width);
         const b = c.vector(l.bias, `${p}.bias`, w.rows);
-        // torch [out, in] -> kernel [in, out]
-        const kernel = tf.tidy(() => tf.transpose(tf.tensor2d(w.data, [w.rows, w.cols])));
-        layers.push({ kind: 'dense', kernel: tf.variable(kernel as tf.Tensor2D, true), bias: tf.variable(tf.tensor1d(b), true) });
-        kernel.dispose();
+        // torch [out, in] -> kernel [in, out]; tidy frees the initial values, the variables survive it.
+        layers.push(
+          tf.tidy(() => ({
+            kind: 'dense' as const,
+            kernel: tf.variable(tf.transpose(tf.tensor2d(w.data, [w.rows, w.cols])) as tf.Tensor2D, true),
+            bias: tf.variable(tf.tensor1d(b), true),
+          })),
+        );
         width = w.rows;
       } else if (l.kind === 'activation') {
         if (!isActivationName(l.name)) c.fail(`${p}.name`, `expected one of ${ACTIVATION_NAMES.join(', ')}, got ${describe(l.name)}`);
