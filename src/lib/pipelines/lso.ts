@@ -15,7 +15,8 @@ import { LatentGrid, fieldsAt, gridAround } from '../geometry/fields';
 import { FarNearRatio, farOverNear } from '../geometry/support';
 import { latentHeatmap } from '../plots/fields';
 import type { Figure } from '../plots/types';
-import type { Profile } from '../notebook/env';
+import * as path from 'node:path';
+import { Profile, repoRoot } from '../notebook/env';
 
 export type LsoDataset = 'surface' | 'mnist01';
 
@@ -87,7 +88,9 @@ export interface LsoModels {
 export async function lsoModels(dataset: LsoDataset, profile: Profile, opts: { cacheDir?: string; log?: (line: string) => void } = {}): Promise<LsoModels> {
   const s = SETTINGS[dataset];
   const data = s.load(profile);
-  const trained = await trainOrLoad({ model: s.model(data.dim), training: s.training(profile) }, data.x, { cacheDir: opts.cacheDir, log: opts.log });
+  // One cache for the checkout, whatever the working directory (Jupyter starts kernels in notebooks/).
+  const cacheDir = opts.cacheDir ?? path.join(repoRoot(), '.cache', 'models');
+  const trained = await trainOrLoad({ model: s.model(data.dim), training: s.training(profile) }, data.x, { cacheDir, log: opts.log });
   const { rbf, report, latents } = fitVaePrecision(trained.vae, data.x, { numCenters: s.rbfCenters(profile), seed: 1 });
   const standard = trained.vae.decoder();
   const withRbf = trained.vae.decoder();
