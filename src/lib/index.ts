@@ -36,3 +36,8 @@ export * from './data';
 export * from './plots';
 export * from './notebook';
 export * from './pipelines/lso';
+export * from './classroom/checks';
+export * from './classroom/nbgrader';
+export * from './classroom/release';
+export * from './classroom/grade';
+export * from './classroom/report';

@@ -1,0 +1,384 @@
+/**
+ * Autograding (nbgrader's autograde): each submission runs headless in its own sandboxed kernel process
+ * with the teacher's check and locked cells (hidden tests included) put back in place of the student's,
+ * and is scored from the outputs: a check cell that ran without an error earns its points (or the number
+ * its last expression evaluates to, nbgrader's partial credit), one that failed or never ran earns zero.
+ *
+ * Submissions are untrusted: a cell that hangs or a kernel that exhausts its memory is stopped, scores
+ * zero for what it did not finish, and the other submissions go on (see sandbox.ts and the runner's
+ * limits). What the grader cannot stop is a kernel lying about its own results from inside (the same
+ * holds for nbgrader, where a student can monkeypatch assert): submissions whose code reaches for the
+ * kernel's channel or internals are flagged in the report for a person to look at.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { cellSource, joinText, readNotebook, writeNotebook, type Cell, type NotebookJson, type Output } from '../notebook/ipynb';
+import { runNotebook, type KernelLimits } from '../notebook/runner';
+import { InputError } from '../util/errors';
+import { cellChecksum, cellRole, checkPoints, gradeIdIndex, gradingMeta, releaseDir, sourceNotebookPath, type CourseLayout } from './nbgrader';
+import { DEFAULT_LIMITS, NOT_IMPLEMENTED, assignmentInfo, releaseNotebook } from './release';
+import { ACCESS_DENIED, Sandbox } from './sandbox';
+
+export type CheckStatus = 'passed' | 'failed' | 'not-run';
+
+export interface CheckResult {
+  gradeId: string;
+  points: number;
+  maxPoints: number;
+  status: CheckStatus;
+  /** The check cell has hidden tests. */
+  hidden: boolean;
+  /** The student's copy of this check cell differed from the released one (the teacher's version ran). */
+  tampered: boolean;
+  /** For a failed or unrun check: what went wrong, in words a student can act on. */
+  error?: string;
+}
+
+/** A cell of the student's own (a solution cell or one they added) that failed. */
+export interface StudentCellError {
+  /** 1-based position in the graded notebook. */
+  cell: number;
+  gradeId?: string;
+  error: string;
+}
+
+export interface SandboxViolation {
+  cell: number;
+  gradeId?: string;
+  message: string;
+}
+
+export interface GradeReport {
+  assignment: string;
+  submission: string;
+  points: number;
+  maxPoints: number;
+  checks: CheckResult[];
+  cellErrors: StudentCellError[];
+  kernel: {
+    /** Every code cell ran (possibly with errors). */
+    completed: boolean;
+    /** Why the kernel stopped early (a timeout, the memory limit, a crash), if it did. */
+    stopped?: string;
+    seconds: number;
+  };
+  /** Check or locked cells the student edited (restored before running). */
+  tampered: string[];
+  /** Check or locked cells the student deleted (put back before running). */
+  missing: string[];
+  /** What the sandbox refused (writing outside the workspace, starting processes, ...). */
+  violations: SandboxViolation[];
+  /** Code patterns in the student's cells that a person should look at. */
+  flags: { cell: number; reason: string }[];
+}
+
+// ------------------------------------------------------------------------------------------------------
+// Assembling the notebook to run
+
+export interface AssembledSubmission {
+  notebook: NotebookJson;
+  tampered: string[];
+  missing: string[];
+}
+
+function plainCopy(cell: Cell): Cell {
+  const { nbgrader: _dropped, ...metadata } = cell.metadata;
+  return { ...cell, metadata };
+}
+
+/**
+ * The notebook to run: the student's cells in the student's order, with every check and locked cell
+ * replaced by the teacher's version (a deleted one put back after the teacher's preceding graded cell),
+ * and duplicates of graded cells demoted to plain cells (nbgrader's DeduplicateIds).
+ */
+export function assembleSubmission(teacher: NotebookJson, submission: NotebookJson, file = 'teacher notebook'): AssembledSubmission {
+  const released = releaseNotebook(teacher, file);
+  // A check cell as released or as the teacher wrote it (grading the teacher's own notebook) is untouched.
+  const byId = new Map<string, { teacher: Cell; checksums: string[] }>();
+  teacher.cells.forEach((cell, i) => {
+    const role = cellRole(cell);
+    if (role === 'check' || role === 'locked') byId.set(gradingMeta(cell)!.grade_id, { teacher: cell, checksums: [cellChecksum(released.cells[i]), cellChecksum(cell)] });
+  });
+  const seen = new Set<string>();
+  const tampered: string[] = [];
+  const cells: Cell[] = [];
+  for (const cell of submission.cells) {
+    const id = gradingMeta(cell)?.grade_id;
+    if (id === undefined) cells.push(cell);
+    else if (seen.has(id)) cells.push(plainCopy(cell));
+    else {
+      seen.add(id);
+      const restored = byId.get(id);
+      if (!restored) cells.push(cell);
+      else {
+        if (!restored.checksums.includes(cellChecksum(cell))) tampered.push(id);
+        cells.push(structuredClone(restored.teacher));
+      }
+    }
+  }
+  const missing: string[] = [];
+  let anchor = -1; // position in `cells` of the last teacher cell placed so far
+  for (const cell of teacher.cells) {
+    const id = gradingMeta(cell)?.grade_id;
+    if (id === undefined) continue;
+    const at = cells.findIndex((c) => gradingMeta(c)?.grade_id === id);
+    if (at >= 0) anchor = at;
+    else if (byId.has(id)) {
+      missing.push(id);
+      cells.splice(anchor + 1, 0, structuredClone(cell));
+      anchor += 1;
+    }
+  }
+  return { notebook: { ...submission, cells }, tampered, missing };
+}
+
+// ------------------------------------------------------------------------------------------------------
+// Scoring an executed notebook
+
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/** An error output in words a student can act on: name and message, without the kernel's stack frames. */
+export function actionableError(outputs: Output[]): string | undefined {
+  const err = outputs.find((o) => o.output_type === 'error');
+  if (!err || err.output_type !== 'error') return undefined;
+  const text = `${err.ename}: ${err.evalue}`.replace(ANSI, '');
+  return text.length > 2000 ? `${text.slice(0, 2000)} ...` : text;
+}
+
+/** nbgrader's partial credit: a check cell's last expression, when it is a number, is its score. */
+function partialCredit(outputs: Output[], max: number): number | null {
+  for (const o of outputs) {
+    if (o.output_type !== 'execute_result') continue;
+    const text = joinText(o.data['text/plain'] ?? '').trim();
+    const v = text === '' ? NaN : Number(text);
+    if (Number.isFinite(v)) return Math.min(max, Math.max(0, v));
+  }
+  return null;
+}
+
+function outputTexts(outputs: Output[]): string[] {
+  return outputs.flatMap((o) => {
+    if (o.output_type === 'stream') return [joinText(o.text)];
+    if (o.output_type === 'error') return [`${o.ename}: ${o.evalue}`, ...o.traceback];
+    return [];
+  });
+}
+
+/** The sandbox's refusals found in a cell's outputs, one per cell and message. */
+function violationsIn(outputs: Output[]): string[] {
+  const lines = outputTexts(outputs)
+    .flatMap((t) => t.split('\n'))
+    .map((l) => l.replace(ANSI, '').trim())
+    .filter((l) => ACCESS_DENIED.test(l) || /^resource: /.test(l));
+  return [...new Set(lines)];
+}
+
+const SUSPICIOUS: [RegExp, string][] = [
+  [/\bprocess\s*\.\s*(send|channel|disconnect)\b|process\s*\.\s*(on|once|addListener|prependListener)\(\s*['"]message/, 'talks to the grader over the kernel channel'],
+  [/\bprocess\s*\.\s*(exit|abort|reallyExit|kill)\b/, 'ends or signals processes'],
+  [/child_process|worker_threads|['"](node:)?vm['"]|['"](node:)?cluster['"]/, 'starts processes, threads or script contexts'],
+  [/__tslab__|lastWriteDisplayData|tslab\/dist/, "reaches into the kernel's internals"],
+  [/process\s*\.\s*(binding|_linkedBinding|dlopen)\b/, "uses Node's internal bindings"],
+  [/['"](node:)?module['"]|_resolveFilename|\bModule\._|require\.cache/, "changes how modules are found or loaded"],
+];
+
+/** Flags for the student's own cells (restored cells are the teacher's and not scanned). */
+export function suspiciousCode(nb: NotebookJson): { cell: number; reason: string }[] {
+  const flags: { cell: number; reason: string }[] = [];
+  nb.cells.forEach((cell, i) => {
+    if (cell.cell_type !== 'code' || cellRole(cell) === 'check' || cellRole(cell) === 'locked') return;
+    const src = cellSource(cell);
+    for (const [pattern, reason] of SUSPICIOUS) if (pattern.test(src)) flags.push({ cell: i + 1, reason });
+  });
+  return flags;
+}
+
+export interface ScoreInput {
+  assignment: string;
+  submission: string;
+  teacher: NotebookJson;
+  /** The assembled notebook after the run (with outputs). */
+  executed: NotebookJson;
+  assembled: AssembledSubmission;
+  /** Why the kernel stopped early or failed to start, if it did. */
+  stopped?: string;
+  seconds: number;
+}
+
+/** The report of one executed submission. */
+export function scoreSubmission(input: ScoreInput): GradeReport {
+  const { teacher, executed, assembled } = input;
+  const info = assignmentInfo(teacher, input.assignment);
+  const hidden = new Map(info.checks.map((c) => [c.gradeId, c.hidden]));
+  const executedIds = gradeIdIndex(executed, input.submission);
+  const checks: CheckResult[] = [];
+  teacher.cells.forEach((cell, i) => {
+    if (cellRole(cell) !== 'check') return;
+    const id = gradingMeta(cell)!.grade_id;
+    const maxPoints = checkPoints(cell, `${input.assignment}: cell ${i + 1}`);
+    const ran = executed.cells[executedIds.get(id)!];
+    const base = { gradeId: id, maxPoints, hidden: hidden.get(id) ?? false, tampered: assembled.tampered.includes(id) };
+    const outputs = ran.outputs ?? [];
+    const error = actionableError(outputs);
+    if (ran.execution_count === null || ran.execution_count === undefined) {
+      const why = input.stopped ? `the kernel stopped earlier: ${input.stopped}` : 'the cell did not run';
+      checks.push({ ...base, points: 0, status: 'not-run', error: `not run: ${why}` });
+    } else if (error) checks.push({ ...base, points: 0, status: 'failed', error });
+    else checks.push({ ...base, points: partialCredit(outputs, maxPoints) ?? maxPoints, status: 'passed' });
+  });
+  const cellErrors: StudentCellError[] = [];
+  const violations: SandboxViolation[] = [];
+  executed.cells.forEach((cell, i) => {
+    const outputs = cell.outputs ?? [];
+    const gradeId = gradingMeta(cell)?.grade_id;
+    const role = cellRole(cell);
+    const error = actionableError(outputs);
+    if (error && role !== 'check') cellErrors.push({ cell: i + 1, ...(gradeId ? { gradeId } : {}), error });
+    for (const message of violationsIn(outputs)) violations.push({ cell: i + 1, ...(gradeId ? { gradeId } : {}), message });
+  });
+  const round = (x: number) => Math.round(x * 1e6) / 1e6;
+  return {
+    assignment: input.assignment,
+    submission: input.submission,
+    points: round(checks.reduce((s, c) => s + c.points, 0)),
+    maxPoints: info.totalPoints,
+    checks,
+    cellErrors,
+    kernel: { completed: input.stopped === undefined, ...(input.stopped ? { stopped: input.stopped } : {}), seconds: round(input.seconds) },
+    tampered: assembled.tampered,
+    missing: assembled.missing,
+    violations,
+    flags: suspiciousCode(executed),
+  };
+}
+
+// ------------------------------------------------------------------------------------------------------
+// Running submissions
+
+export interface GradeOptions {
+  layout: CourseLayout;
+  /** The assignment: source/<name>/<name>.ipynb is the teacher's notebook. */
+  name: string;
+  /** Per-cell seconds and kernel memory; default DEFAULT_LIMITS (what the students' README states). */
+  limits?: KernelLimits;
+  /** Submissions graded at once (each is one kernel process); default 2. */
+  jobs?: number;
+  /** Print the kernels' output while they run. */
+  echo?: boolean;
+  /** Where to copy each executed notebook (it contains the hidden tests: for the teacher only). */
+  keepNotebooks?: string;
+  /** Called when a submission is done. */
+  onReport?: (report: GradeReport) => void;
+  /** A sandbox to reuse (its package mirror takes seconds to make and remove); default a fresh one. */
+  sandbox?: Sandbox;
+}
+
+/** Runs `fn` over `items` with at most `jobs` at a time, results in input order. */
+async function mapPool<T, R>(items: readonly T[], jobs: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
+  return results;
+}
+
+/** The report of a submission that could not be run at all (unreadable file, grader error). */
+function failedReport(name: string, submission: string, teacher: NotebookJson, problem: string): GradeReport {
+  const info = assignmentInfo(teacher, name);
+  return {
+    assignment: name,
+    submission,
+    points: 0,
+    maxPoints: info.totalPoints,
+    checks: info.checks.map((c) => ({ gradeId: c.gradeId, points: 0, maxPoints: c.points, status: 'not-run', hidden: c.hidden, tampered: false, error: `not run: ${problem}` })),
+    cellErrors: [],
+    kernel: { completed: false, stopped: problem, seconds: 0 },
+    tampered: [],
+    missing: [],
+    violations: [],
+    flags: [],
+  };
+}
+
+async function gradeOne(sandbox: Sandbox, teacher: NotebookJson, file: string, opts: GradeOptions): Promise<GradeReport> {
+  const name = opts.name;
+  const label = path.basename(file);
+  let submission: NotebookJson;
+  try {
+    submission = readNotebook(file);
+  } catch (err) {
+    return failedReport(name, label, teacher, (err as Error).message);
+  }
+  const assembled = assembleSubmission(teacher, submission, name);
+  // The notebook (with the hidden tests) stays outside the workspace the submission can read.
+  const privateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lg-graded-'));
+  const graded = path.join(privateDir, `${name}.ipynb`);
+  const work = sandbox.workspace();
+  const started = Date.now();
+  let stopped: string | undefined;
+  try {
+    writeNotebook(graded, assembled.notebook);
+    const run = await runNotebook(graded, {
+      keepGoing: true,
+      echo: opts.echo,
+      cwd: work,
+      limits: { ...DEFAULT_LIMITS, ...opts.limits },
+      nodeArgs: sandbox.nodeArgs(work),
+      kernelScript: sandbox.kernelScript,
+      isolateEnv: true,
+      env: sandbox.env(work),
+    }).catch((err: Error) => {
+      stopped = `the kernel did not start: ${err.message}`;
+      return null;
+    });
+    const codeCells = assembled.notebook.cells.filter((c) => c.cell_type === 'code' && cellSource(c).trim() !== '').length;
+    if (run && run.executed < codeCells) stopped = run.failures[run.failures.length - 1]?.detail.split('\n')[0];
+    const executed = readNotebook(graded);
+    if (opts.keepNotebooks) {
+      fs.mkdirSync(opts.keepNotebooks, { recursive: true });
+      fs.copyFileSync(graded, path.join(opts.keepNotebooks, `${path.basename(file, '.ipynb')}.graded.ipynb`));
+    }
+    return scoreSubmission({ assignment: name, submission: label, teacher, executed, assembled, stopped, seconds: (Date.now() - started) / 1000 });
+  } finally {
+    fs.rmSync(privateDir, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Grades submissions of one assignment; one failing submission never stops the others. */
+export async function gradeSubmissions(files: readonly string[], opts: GradeOptions): Promise<GradeReport[]> {
+  const teacherFile = sourceNotebookPath(opts.layout, opts.name);
+  if (!fs.existsSync(teacherFile)) throw new InputError(teacherFile, `no teacher notebook for assignment "${opts.name}"`);
+  const teacher = readNotebook(teacherFile);
+  releaseNotebook(teacher, teacherFile); // the teacher's own errors first, once
+  const sandbox = opts.sandbox ?? Sandbox.create();
+  try {
+    return await mapPool(files, opts.jobs ?? 2, async (file) => {
+      const report = await gradeOne(sandbox, teacher, file, opts).catch((err: Error) => failedReport(opts.name, path.basename(file), teacher, `grader error: ${err.message}`));
+      opts.onReport?.(report);
+      return report;
+    });
+  } finally {
+    if (!opts.sandbox) sandbox.dispose();
+  }
+}
+
+/**
+ * Grades the released student version against the teacher's notebook and lists what is wrong with it:
+ * every cell must compile, and every failure must be a stub's "not implemented yet" (a teacher's
+ * solution region that removed a declaration later cells use shows up here as a TypeScript error).
+ */
+export async function verifyRelease(layout: CourseLayout, name: string, opts: Partial<GradeOptions> = {}): Promise<string[]> {
+  const [report] = await gradeSubmissions([path.join(releaseDir(layout, name), `${name}.ipynb`)], { ...opts, layout, name });
+  const problems: string[] = [];
+  if (report.kernel.stopped) problems.push(`the notebook stopped early: ${report.kernel.stopped}`);
+  for (const e of report.cellErrors) if (!e.error.includes(NOT_IMPLEMENTED)) problems.push(`cell ${e.cell}${e.gradeId ? ` (${e.gradeId})` : ''}: ${e.error}`);
+  for (const c of report.checks) if (c.status === 'failed' && !c.error?.includes(NOT_IMPLEMENTED)) problems.push(`check ${c.gradeId}: ${c.error}`);
+  return problems;
+}
