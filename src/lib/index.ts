@@ -41,3 +41,8 @@ export * from './classroom/nbgrader';
 export * from './classroom/release';
 export * from './classroom/grade';
 export * from './classroom/report';
+export * from './models/generator-zoo';
+export * from './models/dae';
+export * from './models/gan';
+export * from './pipelines/zoo-study';
+export * from './pipelines/fashion-study';

@@ -55,11 +55,11 @@ if (new Uint8Array(new Float32Array([1]).buffer)[3] !== 0x3f) {
   throw new Error('checkpoint: a big-endian host is not supported (weights are stored little-endian)');
 }
 
-function bytesOf(a: Float32Array): Buffer {
+export function bytesOf(a: Float32Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
-function weightsDigest(arrays: Float32Array[]): string {
+export function weightsDigest(arrays: Float32Array[]): string {
   const h = crypto.createHash('sha256');
   for (const a of arrays) h.update(bytesOf(a));
   return h.digest('hex');
@@ -89,7 +89,7 @@ export function saveCheckpoint(file: string, vae: Vae, meta: CheckpointMeta = {}
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function decodeWeight(file: string, w: unknown, i: number, expected: { name: string; shape: number[] }): Float32Array {
+export function decodeWeight(file: string, w: unknown, i: number, expected: { name: string; shape: number[] }): Float32Array {
   const where = `${file}: weights[${i}]`;
   const o = w as Partial<WeightJson>;
   if (typeof w !== 'object' || w === null) throw new InputError(where, 'expected an object { name, shape, data }');

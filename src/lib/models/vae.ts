@@ -81,7 +81,7 @@ export function mnistVaeConfig(overrides: Partial<VaeConfig> = {}): VaeConfig {
   };
 }
 
-function checkNet(c: unknown, where: string): NetConfig {
+export function checkNet(c: unknown, where: string): NetConfig {
   const n = c as NetConfig;
   if (typeof c !== 'object' || c === null || !Array.isArray(n.hidden) || !Array.isArray(n.activations)) {
     throw new InputError(where, 'expected { hidden: number[], activations: string[] }');
@@ -399,12 +399,12 @@ interface TrainingState {
   steps: number;
 }
 
-function netSpec(inDim: number, net: NetConfig, outDim: number, outAct: ActivationLike): { sizes: number[]; activations: ActivationLike[] } {
+export function netSpec(inDim: number, net: NetConfig, outDim: number, outAct: ActivationLike): { sizes: number[]; activations: ActivationLike[] } {
   return { sizes: [inDim, ...net.hidden, outDim], activations: [...net.activations, outAct] };
 }
 
 /** A copy of the net with its own variables (plus optional extra layers), so that disposing one leaves the other. */
-function cloneMlp(net: Mlp, extra: Layer[] = []): Mlp {
+export function cloneMlp(net: Mlp, extra: Layer[] = []): Mlp {
   const layers: Layer[] = [];
   // tidy disposes the clones; the variables keep their data.
   tf.tidy(() => {

@@ -1,0 +1,436 @@
+/**
+ * Notebook 07, after the course report "Data Interpolation through Deep Generative Models" (Ramirez 2020):
+ * how well conditioned are the Jacobians of a VAE's, a denoising autoencoder's and a GAN's generator, on
+ * and off the data? Twelve 2-D latent models on MNIST ({VAE, DAE, GAN} x hidden {128-32, 256-64} x
+ * {tanh, sigmoid}), each generator a deterministic Decoder z -> x in [0, 1]^784 whose metric is J^T J, and
+ * over each latent space the fields log det(J^T J) and kappa(J) = s_max / s_min.
+ *
+ * "On the data" is at the codes themselves (encoder means; for the GAN, which has no encoder, samples of
+ * its N(0, I) prior); "off the data" is the grid points farther from every code than the 99th percentile
+ * of the codes' own nearest-neighbour distances.
+ */
+import * as path from 'node:path';
+import { loadMnist } from '../data/mnist';
+import { GaussianDecoder } from '../models/decoder';
+import { Vae } from '../models/vae';
+import { EpochRecord, trainOrLoad, trainVae } from '../models/train';
+import { GeneratorOptions, ZooEpochRecord, ZooTrainConfig, generatorLabel, zooNets } from '../models/generator-zoo';
+import { Dae, trainDaeOrLoad } from '../models/dae';
+import { Gan, trainGanOrLoad } from '../models/gan';
+import { decodeMeans } from '../models/decoder-fields';
+import { meanMetric } from '../geometry/decoder-metric';
+import { LatentGrid, fieldsAt, gridAround } from '../geometry/fields';
+import { nearestDistances, quantile } from '../geometry/support';
+import { latentHeatmap } from '../plots/fields';
+import { imageGrid } from '../plots/images';
+import { lineChart, type Series } from '../plots/charts';
+import { categoryColor } from '../plots/style';
+import type { Axis, Figure, Trace } from '../plots/types';
+import { Profile, repoRoot } from '../notebook/env';
+import { Rng } from '../util/rng';
+
+export type GeneratorKind = 'vae' | 'dae' | 'gan';
+
+export const ZOO_KINDS: readonly GeneratorKind[] = ['vae', 'dae', 'gan'];
+
+/** The report's two architectures and two activations, in panel order. */
+export const ZOO_GENERATORS: readonly GeneratorOptions[] = [
+  { hidden: [128, 32], activation: 'tanh' },
+  { hidden: [128, 32], activation: 'sigmoid' },
+  { hidden: [256, 64], activation: 'tanh' },
+  { hidden: [256, 64], activation: 'sigmoid' },
+];
+
+export interface ZooModelSpec {
+  kind: GeneratorKind;
+  generator: GeneratorOptions;
+}
+
+/** All twelve models, kind by kind. */
+export function zooSpecs(): ZooModelSpec[] {
+  return ZOO_KINDS.flatMap((kind) => ZOO_GENERATORS.map((generator) => ({ kind, generator })));
+}
+
+export function specLabel(s: ZooModelSpec): string {
+  return `${s.kind.toUpperCase()} ${generatorLabel(s.generator)}`;
+}
+
+export interface ZooSettings {
+  /** MNIST training images (all ten digits). */
+  images: number;
+  /** The report's optimiser: Adam, learning rate 0.01 (see ZOO_ADAM), for the VAEs and the DAEs. */
+  training: ZooTrainConfig;
+  /** The VAEs' KL warm-up (see zooSettings). */
+  klWarmupEpochs: number;
+  /** The GANs' learning rate and instance noise (see zooSettings). */
+  gan: { learningRate: number; discriminatorNoise: number };
+  /** Std of the DAE's input corruption. */
+  noiseStd: number;
+  /** Grid points per axis of the field maps. */
+  gridN: number;
+  /** Codes (or prior samples) where the "on data" fields are evaluated. */
+  codes: number;
+}
+
+/**
+ * The report trains with Adam at learning rate 0.01 and "betas 0.99 and 0.5". Read as beta1 = 0.99,
+ * beta2 = 0.5 the tanh VAEs and DAEs diverge within a few epochs (`betasCheck`); read as torch's
+ * betas = (0.5, 0.99), the usual GAN setting, the autoencoders train. We use the latter.
+ */
+export const ZOO_ADAM = { beta1: 0.5, beta2: 0.99 } as const;
+export const ZOO_LEARNING_RATE = 0.01;
+
+/**
+ * Two departures from the report's recipe, each because the model does not train without it here:
+ * - the VAEs warm the KL term up over the first quarter of the epochs: without it the sigmoid VAEs
+ *   switch one latent dimension off (all codes on a line, kappa ~ 1e4 measured on the full profile);
+ * - the GANs use learning rate 1e-3 and instance noise of std 0.3 on the discriminator's inputs: at 0.01
+ *   (with or without noise) every GAN collapses to one saturated image, and without noise the
+ *   discriminator wins within an epoch (D(x) -> 0.99, D(G(z)) -> 0.01) and the samples stay noise.
+ */
+export function zooSettings(profile: Profile): ZooSettings {
+  const full = profile === 'full';
+  const epochs = full ? 20 : 6;
+  return {
+    images: full ? 10000 : 3000,
+    training: { epochs, batchSize: 128, learningRate: ZOO_LEARNING_RATE, adam: { ...ZOO_ADAM }, seed: 1 },
+    klWarmupEpochs: Math.ceil(epochs / 4),
+    gan: { learningRate: 1e-3, discriminatorNoise: 0.3 },
+    noiseStd: 0.3,
+    gridN: full ? 80 : 40,
+    codes: full ? 2000 : 1000,
+  };
+}
+
+export interface ZooData {
+  /** Pixels in [0, 1], [N, 784]. */
+  x: Float32Array;
+  labels: Int32Array;
+  dim: number;
+  height: number;
+  width: number;
+}
+
+export function zooData(settings: ZooSettings): ZooData {
+  const set = loadMnist({ split: 'train', scaling: '01', limit: settings.images, seed: 1 });
+  return { x: set.images, labels: set.labels, dim: set.height * set.width, height: set.height, width: set.width };
+}
+
+export interface TrainedGenerator {
+  spec: ZooModelSpec;
+  /** The generator as a deterministic Decoder (the caller disposes it). */
+  decoder: GaussianDecoder;
+  /** Encoder means of the training data, or prior samples for the GAN: [n, 2]. */
+  codes: Float32Array;
+  /** The digit of each code; absent for the GAN's prior samples. */
+  labels?: Int32Array;
+  history: (EpochRecord | ZooEpochRecord)[];
+  fromCache: boolean;
+}
+
+/** The model's data-side net and generator for `spec`, as the VAE, DAE and GAN configs state them. */
+function configs(spec: ZooModelSpec, data: ZooData, settings: ZooSettings) {
+  const nets = zooNets(spec.generator);
+  const common = { inputDim: data.dim, latentDim: 2, seed: 1 };
+  return {
+    vae: { ...common, encoder: nets.dataSide, decoder: nets.generator, likelihood: 'bernoulli' as const },
+    dae: { ...common, encoder: nets.dataSide, decoder: nets.generator, noiseStd: settings.noiseStd },
+    gan: { ...common, generator: nets.generator, discriminator: nets.dataSide, discriminatorNoise: settings.gan.discriminatorNoise },
+  };
+}
+
+/** Every `stride`-th row index so that at most `max` rows are kept (deterministic). */
+export function strideRows(n: number, max: number): number[] {
+  const stride = Math.max(1, Math.ceil(n / max));
+  return Array.from({ length: Math.ceil(n / stride) }, (_, i) => i * stride);
+}
+
+function gatherCodes(codes: Float32Array, labels: Int32Array, max: number): { codes: Float32Array; labels: Int32Array } {
+  const rows = strideRows(labels.length, max);
+  return { codes: Float32Array.from(rows.flatMap((r) => [codes[2 * r], codes[2 * r + 1]])), labels: Int32Array.from(rows, (r) => labels[r]) };
+}
+
+/** Trains (or reloads from the model cache) one model of the zoo and returns its generator and codes. */
+export async function trainGenerator(spec: ZooModelSpec, data: ZooData, settings: ZooSettings, opts: { cacheDir?: string; log?: (line: string) => void } = {}): Promise<TrainedGenerator> {
+  const cacheDir = opts.cacheDir ?? path.join(repoRoot(), '.cache', 'models');
+  const c = configs(spec, data, settings);
+  const cacheOpts = { cacheDir, log: opts.log };
+  const withCodes = (model: Vae | Dae, history: TrainedGenerator['history'], fromCache: boolean): TrainedGenerator => {
+    const all = gatherCodes(model.encodeMeans(data.x), data.labels, settings.codes);
+    return { spec, decoder: model.decoder(), codes: all.codes, labels: all.labels, history, fromCache };
+  };
+  if (spec.kind === 'vae') {
+    const r = await trainOrLoad({ model: c.vae, training: { ...settings.training, klWarmupEpochs: settings.klWarmupEpochs } }, data.x, cacheOpts);
+    try {
+      return withCodes(r.vae, r.history, r.fromCache);
+    } finally {
+      r.vae.dispose();
+    }
+  }
+  if (spec.kind === 'dae') {
+    const r = await trainDaeOrLoad(c.dae, settings.training, data.x, cacheOpts);
+    try {
+      return withCodes(r.model, r.history, r.fromCache);
+    } finally {
+      r.model.dispose();
+    }
+  }
+  const r = await trainGanOrLoad(c.gan, { ...settings.training, learningRate: settings.gan.learningRate }, data.x, cacheOpts);
+  try {
+    const codes = (r.model as Gan).samplePrior(settings.codes, new Rng(2));
+    return { spec, decoder: r.model.decoder(), codes, history: r.history, fromCache: r.fromCache };
+  } finally {
+    r.model.dispose();
+  }
+}
+
+/** The twelve models in zooSpecs() order. */
+export async function trainZoo(data: ZooData, settings: ZooSettings, opts: { cacheDir?: string; log?: (line: string) => void } = {}): Promise<TrainedGenerator[]> {
+  const out: TrainedGenerator[] = [];
+  try {
+    for (const spec of zooSpecs()) out.push(await trainGenerator(spec, data, settings, opts));
+  } catch (err) {
+    disposeZoo(out);
+    throw err;
+  }
+  return out;
+}
+
+export function disposeZoo(models: TrainedGenerator[]): void {
+  for (const m of models) m.decoder.dispose();
+}
+
+/**
+ * The report's learning-rate check: trains a VAE with the 'hidden' generator at lr 0.01 for `epochs` with
+ * each reading of the report's Adam betas, and returns the loss per epoch (Infinity once it stops being
+ * finite). Not cached: it is a few seconds.
+ */
+export async function betasCheck(data: ZooData, generator: GeneratorOptions, epochs: number): Promise<{ beta1: number; beta2: number; losses: number[] }[]> {
+  const nets = zooNets(generator);
+  const out: { beta1: number; beta2: number; losses: number[] }[] = [];
+  for (const [beta1, beta2] of [
+    [0.99, 0.5],
+    [0.5, 0.99],
+  ]) {
+    const vae = new Vae({ inputDim: data.dim, latentDim: 2, encoder: nets.dataSide, decoder: nets.generator, likelihood: 'bernoulli', seed: 1 });
+    try {
+      const r = await trainVae(vae, data.x, { epochs, batchSize: 128, learningRate: ZOO_LEARNING_RATE, adam: { beta1, beta2 }, seed: 1 }, { progress: false });
+      out.push({ beta1, beta2, losses: r.history.map((h) => h.loss) });
+    } catch {
+      out.push({ beta1, beta2, losses: [Infinity] });
+    } finally {
+      vae.dispose();
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Conditioning fields
+
+/** A type, not an interface, so that rows of it are plain records for tables. */
+export type ConditioningSummary = {
+  kind: GeneratorKind;
+  hidden: string;
+  activation: string;
+  condition_number_median_on_data: number;
+  condition_number_p95_on_data: number;
+  log_volume_median_on_data: number;
+  log_volume_median_off_data: number;
+  condition_number_median_off_data: number;
+  /** Grid points counted as off the data. */
+  off_data_points: number;
+};
+
+export interface ConditioningStudy {
+  model: TrainedGenerator;
+  grid: LatentGrid;
+  /** log det(J^T J) = 2 logVolume at the grid points (row-major, x fastest). */
+  logDet: Float64Array;
+  /** kappa(J) at the grid points. */
+  kappa: Float64Array;
+  /** Grid points off the data. */
+  offData: Uint8Array;
+  summary: ConditioningSummary;
+}
+
+/** Median over the entries where `mask` is set (all entries without a mask). */
+function maskedMedian(values: Float64Array, mask?: Uint8Array): number {
+  return quantile(mask ? values.filter((_, i) => mask[i] === 1) : values, 0.5);
+}
+
+/** The fields of the model's J^T J over a grid around its codes and at the codes. */
+export function conditioningStudy(model: TrainedGenerator, gridN: number): ConditioningStudy {
+  const metric = meanMetric(model.decoder);
+  const grid = gridAround(model.codes, gridN, 0.25);
+  const onGrid = fieldsAt(metric, grid.points);
+  const atCodes = fieldsAt(metric, model.codes);
+  const nn = nearestDistances(model.codes, model.codes, 2, { excludeSelf: true });
+  const radius = quantile(nn, 0.99);
+  const dist = nearestDistances(grid.points, model.codes, 2);
+  const offData = Uint8Array.from(dist, (r) => (r > radius ? 1 : 0));
+  const logDet = onGrid.logVolume.map((v) => 2 * v);
+  const { kind, generator } = model.spec;
+  return {
+    model,
+    grid,
+    logDet,
+    kappa: onGrid.conditionNumber,
+    offData,
+    summary: {
+      kind,
+      hidden: generator.hidden.join('-'),
+      activation: generator.activation,
+      condition_number_median_on_data: quantile(atCodes.conditionNumber, 0.5),
+      condition_number_p95_on_data: quantile(atCodes.conditionNumber, 0.95),
+      log_volume_median_on_data: quantile(atCodes.logVolume, 0.5),
+      log_volume_median_off_data: maskedMedian(onGrid.logVolume, offData),
+      condition_number_median_off_data: maskedMedian(onGrid.conditionNumber, offData),
+      off_data_points: offData.reduce((a, b) => a + b, 0),
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Figures
+
+/**
+ * Several single-axis figures (latentHeatmap's) as one figure of rows x cols panels, each with its own
+ * axes (the latent spaces differ in scale) and its title above it. Only the first panel's colour bar is
+ * drawn: callers give every panel the same zRange, so one bar serves all.
+ */
+export function panelGrid(panels: { title: string; fig: Figure }[], opts: { rows: number; cols: number; title: string; width?: number; height?: number }): Figure {
+  const { rows, cols } = opts;
+  const gap = { x: 0.03, y: 0.06 };
+  const w = (1 - gap.x * (cols - 1)) / cols;
+  const h = (1 - 0.03 - gap.y * (rows - 1)) / rows; // 0.03: room for the top row's titles
+  const data: Trace[] = [];
+  const layout: Record<string, unknown> = {};
+  const annotations: Record<string, unknown>[] = [];
+  panels.forEach(({ title, fig }, k) => {
+    const r = Math.floor(k / cols);
+    const c = k % cols;
+    const s = k === 0 ? '' : String(k + 1);
+    const x0 = c * (w + gap.x);
+    const y1 = 1 - 0.03 - r * (h + gap.y);
+    for (const t of fig.data) {
+      const heat = t.type === 'heatmap';
+      data.push({ ...t, xaxis: `x${s}`, yaxis: `y${s}`, showlegend: false, ...(heat ? { showscale: k === 0 } : {}) });
+    }
+    const src = fig.layout;
+    const plain = (a: Axis | undefined): Axis => ({ ...(a ?? {}), title: undefined, automargin: false, tickfont: { size: 10 } });
+    layout[`xaxis${s}`] = { ...plain(src.xaxis), domain: [x0, x0 + w], anchor: `y${s}` };
+    layout[`yaxis${s}`] = { ...plain(src.yaxis), domain: [y1 - h, y1], anchor: `x${s}`, scaleanchor: `x${s}` };
+    annotations.push({ text: title, x: x0 + w / 2, y: y1, xref: 'paper', yref: 'paper', xanchor: 'center', yanchor: 'bottom', showarrow: false, font: { size: 12 } });
+  });
+  const first = panels[0].fig.layout;
+  return {
+    data,
+    layout: {
+      ...first,
+      ...layout,
+      title: { text: opts.title, x: 0.5, xanchor: 'center' },
+      annotations,
+      showlegend: false,
+      width: opts.width ?? 300 * cols + 120,
+      height: opts.height ?? 290 * rows + 90,
+      margin: { l: 40, r: 110, t: 70, b: 30 },
+    },
+  };
+}
+
+export type ZooField = 'logDet' | 'kappa';
+
+/** A colour range shared by all panels: the extreme 1st and 99th percentiles of the finite values. */
+function sharedRange(values: Float64Array[], positiveOnly: boolean): [number, number] {
+  const finite = (v: Float64Array) => v.filter((x) => Number.isFinite(x) && (!positiveOnly || x > 0));
+  const lo = Math.min(...values.map((v) => quantile(finite(v), 0.01)));
+  const hi = Math.max(...values.map((v) => quantile(finite(v), 0.99)));
+  return [lo, hi];
+}
+
+/** One panel per model (rows: VAE, DAE, GAN; columns: the four generators) of log det(J^T J) or kappa(J). */
+export function zooFieldFigure(studies: ConditioningStudy[], field: ZooField, title: string): Figure {
+  const values = studies.map((s) => s[field]);
+  const zLog = field === 'kappa';
+  const zRange = sharedRange(values, zLog);
+  const panels = studies.map((s, i) => ({
+    title: specLabel(s.model.spec),
+    fig: latentHeatmap({
+      xs: s.grid.xs,
+      ys: s.grid.ys,
+      values: values[i],
+      title: '',
+      colorbarTitle: field === 'kappa' ? 'κ(J)' : 'log det JᵀJ',
+      zLog,
+      zRange,
+      points: { x: pickAxis(s.model.codes, 0, 400), y: pickAxis(s.model.codes, 1, 400), name: 'codes', markerSize: 3 },
+    }),
+  }));
+  return panelGrid(panels, { rows: ZOO_KINDS.length, cols: ZOO_GENERATORS.length, title });
+}
+
+/** Coordinate `axis` of at most `max` of the 2-D points. */
+function pickAxis(codes: Float32Array, axis: number, max: number): number[] {
+  return strideRows(codes.length / 2, max).map((r) => codes[2 * r + axis]);
+}
+
+/**
+ * Ten decoded images per model: for the VAE and the DAE the decoded code of the first training image of
+ * each digit (a reconstruction), for the GAN ten prior samples. Checks that every model learnt something.
+ */
+export function zooSamplesFigure(models: TrainedGenerator[], height: number, width: number): Figure {
+  const images: Float32Array[] = [];
+  for (const m of models) {
+    const rows = m.labels ? Array.from({ length: 10 }, (_, digit) => Math.max(0, m.labels!.indexOf(digit))) : Array.from({ length: 10 }, (_, i) => i);
+    const z = Float32Array.from(rows.flatMap((r) => [m.codes[2 * r], m.codes[2 * r + 1]]));
+    images.push(decodeMeans(m.decoder, z));
+  }
+  const fig = imageGrid({
+    images: concat(images),
+    height,
+    width,
+    cols: 10,
+    title: 'Decoded codes: digits 0-9 through each autoencoder, prior samples through each GAN',
+    rowLabels: models.map((m) => specLabel(m.spec)),
+  });
+  // imageGrid leaves 100 px for row labels; "VAE 256-64 sigmoid" needs more.
+  const extra = 70;
+  const margin = fig.layout.margin as { l: number };
+  return { ...fig, layout: { ...fig.layout, width: (fig.layout.width ?? 0) + extra, margin: { ...margin, l: margin.l + extra } } };
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Training curves: the autoencoders' loss (nats per image), or the GANs' two objectives; one colour per generator shape. */
+export function zooTrainingFigure(models: TrainedGenerator[], which: 'autoencoders' | 'gans'): Figure {
+  const stat = (h: TrainedGenerator['history'], key: string) => h.map((r) => (r as unknown as Record<string, number>)[key]);
+  const color = (m: TrainedGenerator) => categoryColor(ZOO_GENERATORS.findIndex((g) => generatorLabel(g) === generatorLabel(m.spec.generator)));
+  const epochs = (m: TrainedGenerator) => m.history.map((r) => r.epoch);
+  const series: Series[] =
+    which === 'autoencoders'
+      ? models
+          .filter((m) => m.spec.kind !== 'gan')
+          .map((m) => ({ name: specLabel(m.spec), x: epochs(m), y: stat(m.history, 'loss'), color: color(m), dash: m.spec.kind === 'dae' ? 'dash' : 'solid' }))
+      : models
+          .filter((m) => m.spec.kind === 'gan')
+          .flatMap((m) => [
+            { name: `${generatorLabel(m.spec.generator)}: D`, x: epochs(m), y: stat(m.history, 'd_loss'), color: color(m) },
+            { name: `${generatorLabel(m.spec.generator)}: G`, x: epochs(m), y: stat(m.history, 'g_loss'), color: color(m), dash: 'dash' },
+          ]);
+  return lineChart({
+    series,
+    title: which === 'autoencoders' ? 'Training loss: VAE (negative ELBO, solid) and DAE (cross-entropy, dashed)' : 'GAN training: discriminator (solid) and generator (dashed) objectives',
+    xTitle: 'epoch',
+    yTitle: which === 'autoencoders' ? 'nats per image' : 'loss',
+    markers: models[0].history.length <= 30,
+  });
+}
