@@ -46,3 +46,5 @@ export * from './models/dae';
 export * from './models/gan';
 export * from './pipelines/zoo-study';
 export * from './pipelines/fashion-study';
+export * from './stats/clustering-metrics';
+export * from './pipelines/geodesic-study';

@@ -82,3 +82,17 @@ export function farOverNear(args: {
   const meanNear = mean(args.codeValues);
   return { ratio: meanFar / meanNear, meanFar, meanNear, farCount: count, threshold };
 }
+
+/** All pairwise Euclidean distances of points [N, d] as a symmetric N x N matrix (zero diagonal). */
+export function euclideanDistanceMatrix(x: ArrayLike<number>, d: number): Float32Array {
+  const n = x.length / d;
+  const out = new Float32Array(n * n);
+  for (let a = 0; a < n; a++) {
+    for (let b = a + 1; b < n; b++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += (x[a * d + j] - x[b * d + j]) ** 2;
+      out[a * n + b] = out[b * n + a] = Math.sqrt(s);
+    }
+  }
+  return out;
+}

@@ -20,7 +20,8 @@ import { Profile, repoRoot } from '../notebook/env';
 
 export type LsoDataset = 'surface' | 'mnist01';
 
-interface DatasetSettings {
+/** How one data set is loaded, modelled and trained; a pipeline with its own data set passes its own to lsoModelsFrom. */
+export interface DatasetSettings {
   load(profile: Profile): { x: Float32Array; labels?: Int32Array; classNames?: string[]; dim: number };
   model(dim: number): VaeConfig;
   training(profile: Profile): TrainConfig;
@@ -66,8 +67,14 @@ const SETTINGS: Record<LsoDataset, DatasetSettings> = {
   },
 };
 
+/** The settings of one of the built-in data sets (to derive a variant from). */
+export function lsoDatasetSettings(dataset: LsoDataset): DatasetSettings {
+  return SETTINGS[dataset];
+}
+
 export interface LsoModels {
-  dataset: LsoDataset;
+  /** An LsoDataset, or the name a pipeline gave its own settings. */
+  dataset: string;
   /** Training data [N, D]. */
   x: Float32Array;
   labels?: Int32Array;
@@ -86,7 +93,11 @@ export interface LsoModels {
 
 /** Trains (or reloads) the Gaussian-decoder VAE of `dataset` and fits its RBF precision net. */
 export async function lsoModels(dataset: LsoDataset, profile: Profile, opts: { cacheDir?: string; log?: (line: string) => void } = {}): Promise<LsoModels> {
-  const s = SETTINGS[dataset];
+  return lsoModelsFrom(dataset, SETTINGS[dataset], profile, opts);
+}
+
+/** lsoModels for a data set that is not built in: `dataset` only names it. */
+export async function lsoModelsFrom(dataset: string, s: DatasetSettings, profile: Profile, opts: { cacheDir?: string; log?: (line: string) => void } = {}): Promise<LsoModels> {
   const data = s.load(profile);
   // One cache for the checkout, whatever the working directory (Jupyter starts kernels in notebooks/).
   const cacheDir = opts.cacheDir ?? path.join(repoRoot(), '.cache', 'models');
@@ -149,7 +160,7 @@ export function compareVolume(m: LsoModels, grid: LatentGrid): FieldComparison {
 }
 
 /** At most `max` codes (a seeded-free stride keeps it deterministic) for plotting over a field. */
-export function codePoints(m: LsoModels, max = 3000): { x: number[]; y: number[]; labels?: number[]; classNames?: string[] } {
+export function codePoints(m: Pick<LsoModels, 'codes' | 'labels' | 'classNames'>, max = 3000): { x: number[]; y: number[]; labels?: number[]; classNames?: string[] } {
   const n = m.codes.length / 2;
   const stride = Math.max(1, Math.ceil(n / max));
   const x: number[] = [];
