@@ -116,7 +116,7 @@ export function christoffelSymbols(metric: Metric, z: Float64Array, opts: Deriva
  * The geodesic acceleration -Gamma(c)[v, v] at B states, without forming Gamma:
  * M a = -(d_v M) v + 1/2 grad_z (v^T M v).
  */
-function geodesicAcceleration(metric: Metric, c: Float64Array, v: Float64Array, opts: DerivativeOptions): Float64Array {
+function geodesicAcceleration(metric: Metric, c: Float64Array, v: Float64Array, opts: DerivativeOptions & Pick<ExpMapOptions, 'onFailure'>): Float64Array {
   const d = metric.dim;
   const dd = d * d;
   const b = c.length / d;
@@ -131,7 +131,11 @@ function geodesicAcceleration(metric: Metric, c: Float64Array, v: Float64Array, 
       w[l] = -s + 0.5 * quadraticForm(jet.derivative, (p * d + l) * dd, v, p * d, d);
     }
     chol.set(jet.metric.subarray(p * dd, (p + 1) * dd));
-    if (!choleskyInPlace(chol, d)) throw new Error(`expMap: the metric is not positive definite at [${Array.from(c.subarray(p * d, (p + 1) * d))}]`);
+    if (!choleskyInPlace(chol, d)) {
+      if (opts.onFailure !== 'nan') throw new Error(`expMap: the metric is not positive definite at [${Array.from(c.subarray(p * d, (p + 1) * d))}]`);
+      a.fill(NaN, p * d, (p + 1) * d);
+      continue;
+    }
     choleskySolveInPlace(chol, d, 0, w, 0, 1);
     a.set(w, p * d);
   }
@@ -146,6 +150,12 @@ export interface ExpMapOptions extends DerivativeOptions {
    * t in [0, 1] (geodesics have constant speed).
    */
   lengths?: ArrayLike<number>;
+  /**
+   * A geodesic along which the metric stops being positive definite (it ran far off, or a step was too
+   * long for the metric's variation): 'throw' (default) aborts the batch; 'nan' makes that geodesic NaN
+   * from there on and integrates the others, for Monte Carlo callers that redraw failed samples.
+   */
+  onFailure?: 'throw' | 'nan';
 }
 
 export interface ExpMapResult {

@@ -14,37 +14,59 @@ export function symmetricEigenvalues(a: ArrayLike<number>, n: number): Float64Ar
     const rad = Math.hypot(0.5 * (p - q), r);
     return Float64Array.of(mid - rad, mid + rad);
   }
-  const m = Float64Array.from(a as ArrayLike<number>);
-  for (let sweep = 0; sweep < 100; sweep++) {
+  return symmetricEigen(a, n).values;
+}
+
+/** Eigenvalues (ascending) and orthonormal eigenvectors (columns of a row-major [d, d]) by cyclic Jacobi. */
+export function symmetricEigen(a: ArrayLike<number>, d: number): { values: Float64Array; vectors: Float64Array } {
+  const m = Float64Array.from(a);
+  const v = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) v[i * d + i] = 1;
+  for (let sweep = 0; sweep < 64; sweep++) {
     let off = 0;
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += m[i * n + j] ** 2;
-    if (off < 1e-30) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = m[p * n + q];
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (m[q * n + q] - m[p * n + p]) / (2 * apq);
+    let diag = 0;
+    for (let i = 0; i < d; i++) {
+      diag += m[i * d + i] ** 2;
+      for (let j = i + 1; j < d; j++) off += m[i * d + j] ** 2;
+    }
+    if (!(off > 1e-30 * diag)) break;
+    for (let p = 0; p < d; p++) {
+      for (let q = p + 1; q < d; q++) {
+        const apq = m[p * d + q];
+        if (apq === 0) continue;
+        // The rotation that zeroes m[p][q] (Golub & Van Loan, sym.schur2).
+        const theta = (m[q * d + q] - m[p * d + p]) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1);
         const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = m[k * n + p];
-          const akq = m[k * n + q];
-          m[k * n + p] = c * akp - s * akq;
-          m[k * n + q] = s * akp + c * akq;
+        for (let k = 0; k < d; k++) {
+          const mkp = m[k * d + p];
+          const mkq = m[k * d + q];
+          m[k * d + p] = c * mkp - s * mkq;
+          m[k * d + q] = s * mkp + c * mkq;
         }
-        for (let k = 0; k < n; k++) {
-          const apk = m[p * n + k];
-          const aqk = m[q * n + k];
-          m[p * n + k] = c * apk - s * aqk;
-          m[q * n + k] = s * apk + c * aqk;
+        for (let k = 0; k < d; k++) {
+          const mpk = m[p * d + k];
+          const mqk = m[q * d + k];
+          m[p * d + k] = c * mpk - s * mqk;
+          m[q * d + k] = s * mpk + c * mqk;
+        }
+        for (let k = 0; k < d; k++) {
+          const vkp = v[k * d + p];
+          const vkq = v[k * d + q];
+          v[k * d + p] = c * vkp - s * vkq;
+          v[k * d + q] = s * vkp + c * vkq;
         }
       }
     }
   }
-  const ev = new Float64Array(n);
-  for (let i = 0; i < n; i++) ev[i] = m[i * n + i];
-  return ev.sort();
+  const order = Array.from({ length: d }, (_, i) => i).sort((i, j) => m[i * d + i] - m[j * d + j]);
+  const values = Float64Array.from(order, (i) => m[i * d + i]);
+  const vectors = new Float64Array(d * d);
+  order.forEach((src, dst) => {
+    for (let k = 0; k < d; k++) vectors[k * d + dst] = v[k * d + src];
+  });
+  return { values, vectors };
 }
 
 /** log det of a symmetric positive semi-definite matrix (-Infinity when singular). */
