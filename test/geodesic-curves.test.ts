@@ -4,11 +4,11 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { BlockTridiagonalWorkspace, solveBlockTridiagonal } from '../src/lib/geometry/block-tridiagonal';
 import { CubicSplineBatch, arcLengthReparametrize, curveBatch, curveLengths, resampleCurves, straightLines } from '../src/lib/geometry/curves';
 import { ConstantMetric, HalfPlaneMetric, LinearPullback } from '../src/lib/geometry/reference-metrics';
 import { Rng } from '../src/lib/util/rng';
 import { expectNoLeak, setupBackend } from './helpers';
+import { BlockTridiagonalWorkspace, solveBlockTridiagonal } from '../src/lib/numerics/block-tridiagonal';
 
 before(setupBackend);
 

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { farOverNear, medianNearestNeighbourDistance, nearestDistances, quantile } from '../src/lib/geometry/support';
+import { farOverNear, medianNearestNeighbourDistance, nearestDistances } from '../src/lib/geometry/support';
 import { latentGrid } from '../src/lib/geometry/fields';
-import { symmetricEigenvalues, logDetSymmetric } from '../src/lib/geometry/linalg';
+import { quantile } from '../src/lib/numerics/statistics';
+import { symmetricEigenvalues, logDetSymmetric } from '../src/lib/numerics/dense';
 
 test('nearest distances and the median nearest-neighbour distance on a unit lattice', () => {
   const codes: number[] = [];

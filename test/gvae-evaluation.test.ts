@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FeatureStatistics, featureStatistics, fid, frechetDistance, sqrtSymmetricPsd } from '../src/lib/evaluation/fid';
+import { FeatureStatistics, featureStatistics, fid, frechetDistance } from '../src/lib/evaluation/fid';
 import { knnRadii, precisionRecall } from '../src/lib/evaluation/precision-recall';
 import { trainOrLoadClassifier } from '../src/lib/evaluation/classifier';
 import { fitGmm, gmmLogDensity, sampleGmm } from '../src/lib/sampling/gaussian';
 import { Rng } from '../src/lib/util/rng';
 import { expectNoLeak, setupBackend } from './helpers';
+import { sqrtSymmetricPsd } from '../src/lib/numerics/dense';
 
 before(setupBackend);
 

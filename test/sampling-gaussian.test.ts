@@ -5,8 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitGaussian, fitGmm, gaussianLogDensity, gmmLogDensity, logSumExp, sampleGaussian, sampleGmm } from '../src/lib/sampling/gaussian';
+import { fitGaussian, fitGmm, gaussianLogDensity, gmmLogDensity, sampleGaussian, sampleGmm } from '../src/lib/sampling/gaussian';
 import { Rng } from '../src/lib/util/rng';
+import { logSumExp } from '../src/lib/numerics/statistics';
 
 test('the ML Gaussian is the sample mean and the 1/N covariance', () => {
   const x = Float64Array.of(0, 0, 2, 0, 0, 4, 2, 4);

@@ -9,7 +9,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { fitLand, fitLandMixture, landLogDensity, landNormaliser, sampleLand, tangentBase } from '../src/lib/sampling/land';
-import { fitGaussian, gaussianLogDensity, sampleGaussian, weightedMoments } from '../src/lib/sampling/gaussian';
+import { fitGaussian, gaussianLogDensity, sampleGaussian } from '../src/lib/sampling/gaussian';
 import { ConstantMetric } from '../src/lib/geometry/reference-metrics';
 import { expMap } from '../src/lib/geometry/expmap';
 import type { Metric } from '../src/lib/geometry/metric';
@@ -18,6 +18,7 @@ import { GaussianDecoder } from '../src/lib/models/decoder';
 import { createMlp } from '../src/lib/nn/mlp';
 import { Rng } from '../src/lib/util/rng';
 import { expectNoLeak, maxRelErr, setupBackend } from './helpers';
+import { weightedMoments } from '../src/lib/numerics/statistics';
 
 before(setupBackend);
 

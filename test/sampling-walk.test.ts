@@ -5,14 +5,14 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareRandomWalks, euclideanRandomWalk, inverseSqrtSymmetric, matchedEuclideanStep, riemannianRandomWalk, riemannianStepForLength, walkFrames } from '../src/lib/sampling/random-walk';
-import { symmetricEigen } from '../src/lib/geometry/linalg';
+import { compareRandomWalks, euclideanRandomWalk, matchedEuclideanStep, riemannianRandomWalk, riemannianStepForLength, walkFrames } from '../src/lib/sampling/random-walk';
 import { ConstantMetric } from '../src/lib/geometry/reference-metrics';
 import { expectedMetric } from '../src/lib/geometry/decoder-metric';
 import { GaussianDecoder } from '../src/lib/models/decoder';
 import { createMlp } from '../src/lib/nn/mlp';
 import { Rng } from '../src/lib/util/rng';
 import { expectNoLeak, setupBackend } from './helpers';
+import { inverseSqrtSymmetric, symmetricEigen } from '../src/lib/numerics/dense';
 
 before(setupBackend);
 

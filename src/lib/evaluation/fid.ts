@@ -7,9 +7,9 @@
  * with Tr (S1 S2)^(1/2) = Tr (S1^(1/2) S2 S1^(1/2))^(1/2): the symmetric form needs one eigen-decomposition
  * (for S1^(1/2)) and the eigenvalues of a symmetric PSD matrix, where scipy's sqrtm of the non-symmetric
  * S1 S2 can return complex rounding noise. Everything in float64; the eigen-decomposition is the cyclic
- * Jacobi of ../sampling/random-walk.ts (relative stopping rule, so it suits covariances of any scale).
+ * Jacobi of ../numerics/dense.ts (relative stopping rule, so it suits covariances of any scale).
  */
-import { symmetricEigen } from '../geometry/linalg';
+import { symmetricEigen, sqrtSymmetricPsd } from '../numerics/dense';
 
 export interface FeatureStatistics {
   dim: number;
@@ -18,21 +18,6 @@ export interface FeatureStatistics {
   mean: Float64Array;
   /** [D, D], normalised by n - 1 (numpy.cov's default, as the reference FID code uses). */
   cov: Float64Array;
-}
-
-/** The positive semi-definite square root V sqrt(max(L, 0)) V^T of a symmetric matrix [n, n]. */
-export function sqrtSymmetricPsd(a: ArrayLike<number>, n: number): Float64Array {
-  const { values, vectors } = symmetricEigen(a, n);
-  const root = values.map((x) => Math.sqrt(Math.max(0, x)));
-  const out = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = i; j < n; j++) {
-      let s = 0;
-      for (let k = 0; k < n; k++) s += vectors[i * n + k] * root[k] * vectors[j * n + k];
-      out[i * n + j] = out[j * n + i] = s;
-    }
-  }
-  return out;
 }
 
 /** Mean and covariance of features [N, D]. */

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Metric, PullbackMetric, isPullbackMetric } from './metric';
 import { DecoderMetric } from './decoder-metric';
 import { metricTensors } from './fields';
-import { choleskyInPlace } from './block-tridiagonal';
+import { choleskyInPlace } from '../numerics/dense';
 
 /** The Gauss-Newton system of m curves with n = T - 2 interior points in R^d. */
 export interface GnSystem {

@@ -11,8 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Metric } from './metric';
 import { metricTensors } from './fields';
 import { CurveBatch, curveBatch, quadraticForm } from './curves';
-import { choleskyInPlace, choleskySolveInPlace } from './block-tridiagonal';
 import { GeodesicOptions, GeodesicResult, PointsInput, connectingGeodesics, toFlatPoints } from './geodesics';
+import { choleskyInPlace, choleskySolveInPlace, solveDense } from '../numerics/dense';
 
 export interface DerivativeOptions {
   /** 'fd' (default): central differences of M, for any Metric; 'autodiff': tf.grad of metric.tensor. */
@@ -341,30 +341,4 @@ function norm(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let j = 0; j < a.length; j++) s += (a[j] - b[j]) ** 2;
   return Math.sqrt(s);
-}
-
-/** x with A x = y for a small dense A (Gaussian elimination, partial pivoting); null if singular. */
-function solveDense(a: Float64Array, y: Float64Array, d: number): Float64Array | null {
-  const m = Float64Array.from(a);
-  const x = Float64Array.from(y);
-  for (let c = 0; c < d; c++) {
-    let piv = c;
-    for (let r = c + 1; r < d; r++) if (Math.abs(m[r * d + c]) > Math.abs(m[piv * d + c])) piv = r;
-    if (!(Math.abs(m[piv * d + c]) > 0)) return null;
-    if (piv !== c) {
-      for (let k = 0; k < d; k++) [m[c * d + k], m[piv * d + k]] = [m[piv * d + k], m[c * d + k]];
-      [x[c], x[piv]] = [x[piv], x[c]];
-    }
-    for (let r = c + 1; r < d; r++) {
-      const f = m[r * d + c] / m[c * d + c];
-      for (let k = c; k < d; k++) m[r * d + k] -= f * m[c * d + k];
-      x[r] -= f * x[c];
-    }
-  }
-  for (let c = d - 1; c >= 0; c--) {
-    let s = x[c];
-    for (let k = c + 1; k < d; k++) s -= m[c * d + k] * x[k];
-    x[c] = s / m[c * d + c];
-  }
-  return x;
 }

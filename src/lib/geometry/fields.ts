@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Metric, isPullbackMetric } from './metric';
 import { tangentR } from './tangent-qr';
 import { mapPointBatches } from '../runtime/batch';
-import { logDetSymmetric, symmetricEigenvalues } from './linalg';
+import { logDetSymmetric, symmetricEigenvalues } from '../numerics/dense';
 
 export interface LatentGrid {
   /** Grid coordinates along the first and second latent axes. */

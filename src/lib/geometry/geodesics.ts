@@ -10,7 +10,7 @@
 import type { Metric } from './metric';
 import { CurveBatch, arcLengthReparametrize, curveBatch, curveEnds, flattenPoints, resampleCurves, straightLines } from './curves';
 import { CurveEnergyModel, GnSystem, curveEnergyModel } from './curve-energy';
-import { BlockTridiagonal, BlockTridiagonalWorkspace, multiplyBlockTridiagonal, solveBlockTridiagonal } from './block-tridiagonal';
+import { BlockTridiagonal, BlockTridiagonalWorkspace, multiplyBlockTridiagonal, solveBlockTridiagonal } from '../numerics/block-tridiagonal';
 
 export interface BvpOptions {
   /** Levenberg-Marquardt iterations per curve (default 100). */

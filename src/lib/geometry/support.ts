@@ -3,6 +3,7 @@
  * off the data support. The papers' claims ("sigma grows away from the data", "the Riemannian walk stays on
  * the data") are all statements relative to these.
  */
+import { quantile, mean } from '../numerics/statistics';
 
 /** For each query point [M, d], the Euclidean distance to the nearest of the codes [N, d]. */
 export function nearestDistances(queries: ArrayLike<number>, codes: ArrayLike<number>, d: number, opts: { excludeSelf?: boolean } = {}): Float64Array {
@@ -22,22 +23,6 @@ export function nearestDistances(queries: ArrayLike<number>, codes: ArrayLike<nu
     out[i] = Math.sqrt(best);
   }
   return out;
-}
-
-/** The q-quantile (0..1) of values, by linear interpolation between order statistics. */
-export function quantile(values: ArrayLike<number>, q: number): number {
-  const s = Float64Array.from(values).sort();
-  if (s.length === 0) return NaN;
-  const pos = (s.length - 1) * Math.min(1, Math.max(0, q));
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-}
-
-export function mean(values: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < values.length; i++) s += values[i];
-  return s / values.length;
 }
 
 /** The median distance from each code to its nearest other code: the data's own length scale. */

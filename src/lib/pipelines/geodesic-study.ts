@@ -19,7 +19,7 @@ import { GeodesicOptions, connectingGeodesics } from '../geometry/geodesics';
 import { LatentGraph, graphInitialCurves, latentGraph } from '../geometry/graph';
 import { DistanceMatrixOptions, geodesicDistanceMatrix } from '../geometry/distances';
 import { LatentGrid, gridAround } from '../geometry/fields';
-import { euclideanDistanceMatrix, mean } from '../geometry/support';
+import { euclideanDistanceMatrix } from '../geometry/support';
 import { kmeans, kmedoids } from '../stats/kmeans';
 import { ClusteringScores, alignClustersToClasses, clusteringScores } from '../stats/clustering-metrics';
 import { latentHeatmap, type ClassPoints, type Curve } from '../plots/fields';
@@ -28,6 +28,7 @@ import type { Figure, Trace } from '../plots/types';
 import type { Profile } from '../notebook/env';
 import { Rng } from '../util/rng';
 import { DatasetSettings, LsoModels, lsoDatasetSettings, lsoModelsFrom } from './lso';
+import { mean, meanStd } from '../numerics/statistics';
 
 // ---------------------------------------------------------------------------------------------------------
 // Pairs of codes and the graph that initialises geodesics
@@ -435,11 +436,6 @@ export function clusteringStudy(metric: Metric, codes: Float32Array, labels: Int
     );
     return run;
   });
-}
-
-function meanStd(v: number[]): { mean: number; std: number } {
-  const m = mean(v);
-  return { mean: m, std: Math.sqrt(mean(v.map((x) => (x - m) ** 2))) };
 }
 
 /** The numbers of results.json: means over seeds under the keys, per-seed values and stds beside. */

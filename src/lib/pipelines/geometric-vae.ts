@@ -25,7 +25,7 @@ import { ConstantMetric } from '../geometry/reference-metrics';
 import type { Metric } from '../geometry/metric';
 import { LatentGrid, latentGrid } from '../geometry/fields';
 import { LatentGraph, dijkstra } from '../geometry/graph';
-import { mean, nearestDistances, quantile } from '../geometry/support';
+import { nearestDistances } from '../geometry/support';
 import { HmcOptions, hmc, riemannianUniform } from '../sampling/hmc';
 import { Gmm, fitGmm, sampleGmm } from '../sampling/gaussian';
 import { ClassifierConfig, ImageClassifier, trainOrLoadClassifier } from '../evaluation/classifier';
@@ -39,6 +39,7 @@ import { latentHeatmap, type Curve } from '../plots/fields';
 import { imageGrid, imageStrip } from '../plots/images';
 import { lineChart, tableFigure } from '../plots/charts';
 import type { Figure, Trace } from '../plots/types';
+import { mean, quantile } from '../numerics/statistics';
 
 export interface PipelineOptions {
   /** Default: .cache/models of the checkout, whatever the working directory. */

@@ -20,7 +20,7 @@ import { Gan, trainGanOrLoad } from '../models/gan';
 import { decodeMeans } from '../models/decoder-fields';
 import { meanMetric } from '../geometry/decoder-metric';
 import { LatentGrid, fieldsAt, gridAround } from '../geometry/fields';
-import { nearestDistances, quantile } from '../geometry/support';
+import { nearestDistances } from '../geometry/support';
 import { latentHeatmap } from '../plots/fields';
 import { imageGrid } from '../plots/images';
 import { lineChart, type Series } from '../plots/charts';
@@ -28,6 +28,7 @@ import { categoryColor } from '../plots/style';
 import type { Axis, Figure, Trace } from '../plots/types';
 import { Profile, repoRoot } from '../notebook/env';
 import { Rng } from '../util/rng';
+import { quantile } from '../numerics/statistics';
 
 export type GeneratorKind = 'vae' | 'dae' | 'gan';
 

@@ -5,8 +5,9 @@
  * float64 on plain arrays: latent spaces are low-dimensional, so tensors would only add dispatch overhead.
  */
 import { Rng } from '../util/rng';
-import { choleskyInPlace } from '../geometry/block-tridiagonal';
 import { kmeans } from '../stats/kmeans';
+import { choleskyFactor, logDetFromCholesky, lowerTimes, mahalanobisSquared } from '../numerics/dense';
+import { logSumExp, weightedMoments } from '../numerics/statistics';
 
 /** N(mean, cov) in R^d. */
 export interface Gaussian {
@@ -15,95 +16,6 @@ export interface Gaussian {
   readonly mean: Float64Array;
   /** [d, d] row-major, symmetric positive definite. */
   readonly cov: Float64Array;
-}
-
-/** Lower Cholesky factor L of a symmetric positive definite d x d matrix (L L^T = a); throws if it is not. */
-export function choleskyFactor(a: ArrayLike<number>, d: number, what = 'matrix'): Float64Array {
-  const l = Float64Array.from(a);
-  if (!choleskyInPlace(l, d)) throw new RangeError(`${what} is not positive definite: [${Array.from(a, (x) => x.toPrecision(4)).join(', ')}]`);
-  return l;
-}
-
-/** log det of L L^T from its lower Cholesky factor L. */
-export function logDetFromCholesky(l: ArrayLike<number>, d: number): number {
-  let s = 0;
-  for (let i = 0; i < d; i++) s += 2 * Math.log(l[i * d + i]);
-  return s;
-}
-
-/** y = L^-1 x (forward substitution) for x at x[off..off+d); writes into out[ooff..]. */
-export function forwardSolve(l: ArrayLike<number>, d: number, x: ArrayLike<number>, off: number, out: Float64Array, ooff = 0): void {
-  for (let i = 0; i < d; i++) {
-    let s = x[off + i];
-    for (let k = 0; k < i; k++) s -= l[i * d + k] * out[ooff + k];
-    out[ooff + i] = s / l[i * d + i];
-  }
-}
-
-/** y = L x for a lower-triangular L, x at x[off..off+d); writes into out[ooff..]. */
-export function lowerTimes(l: ArrayLike<number>, d: number, x: ArrayLike<number>, off: number, out: Float64Array, ooff = 0): void {
-  for (let i = d - 1; i >= 0; i--) {
-    let s = 0;
-    for (let k = 0; k <= i; k++) s += l[i * d + k] * x[off + k];
-    out[ooff + i] = s;
-  }
-}
-
-/** The squared Mahalanobis lengths |L^-1 v_n|^2 of rows v [N, d] for the covariance L L^T. */
-export function mahalanobisSquared(l: ArrayLike<number>, d: number, v: ArrayLike<number>): Float64Array {
-  const n = v.length / d;
-  const out = new Float64Array(n);
-  const y = new Float64Array(d);
-  for (let p = 0; p < n; p++) {
-    forwardSolve(l, d, v, p * d, y);
-    let s = 0;
-    for (let j = 0; j < d; j++) s += y[j] * y[j];
-    out[p] = s;
-  }
-  return out;
-}
-
-/** log sum_i exp(x_i), stable; -Infinity for an empty or all -Infinity input. */
-export function logSumExp(x: ArrayLike<number>, off = 0, len = x.length - off): number {
-  let m = -Infinity;
-  for (let i = 0; i < len; i++) m = Math.max(m, x[off + i]);
-  if (!Number.isFinite(m)) return m;
-  let s = 0;
-  for (let i = 0; i < len; i++) s += Math.exp(x[off + i] - m);
-  return m + Math.log(s);
-}
-
-/**
- * Weighted mean [d] and second moment about `center` (default: the weighted mean) [d, d] of rows [N, d];
- * weights default to 1. The ML covariance when centred at the mean (divides by the total weight).
- */
-export function weightedMoments(points: ArrayLike<number>, d: number, weights?: ArrayLike<number>, center?: ArrayLike<number>): { mean: Float64Array; scatter: Float64Array; total: number } {
-  const n = points.length / d;
-  const mean = new Float64Array(d);
-  let total = 0;
-  for (let p = 0; p < n; p++) {
-    const w = weights ? weights[p] : 1;
-    total += w;
-    for (let j = 0; j < d; j++) mean[j] += w * points[p * d + j];
-  }
-  if (!(total > 0)) throw new RangeError('weightedMoments: the weights sum to zero');
-  for (let j = 0; j < d; j++) mean[j] /= total;
-  const c = center ?? mean;
-  const scatter = new Float64Array(d * d);
-  for (let p = 0; p < n; p++) {
-    const w = weights ? weights[p] : 1;
-    for (let i = 0; i < d; i++) {
-      const a = points[p * d + i] - c[i];
-      for (let j = 0; j <= i; j++) scatter[i * d + j] += w * a * (points[p * d + j] - c[j]);
-    }
-  }
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j <= i; j++) {
-      scatter[i * d + j] /= total;
-      scatter[j * d + i] = scatter[i * d + j];
-    }
-  }
-  return { mean, scatter, total };
 }
 
 /** The maximum-likelihood Gaussian of rows [N, d] (covariance divided by N), optionally weighted. */

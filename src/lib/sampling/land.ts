@@ -39,25 +39,9 @@ import { expMap, logMap } from '../geometry/expmap';
 import { geodesicDistanceMatrix } from '../geometry/distances';
 import { kmedoids } from '../stats/kmeans';
 import { Rng } from '../util/rng';
-import {
-  Gaussian,
-  Gmm,
-  GmmFit,
-  choleskyFactor,
-  drawIndex,
-  fitGaussian,
-  fitGmm,
-  forwardSolve,
-  gaussianLogDensity,
-  gmmLogDensity,
-  logDetFromCholesky,
-  logSumExp,
-  lowerTimes,
-  mahalanobisSquared,
-  sampleGaussian,
-  sampleGmm,
-  weightedMoments,
-} from './gaussian';
+import { Gaussian, Gmm, GmmFit, drawIndex, fitGaussian, fitGmm, gaussianLogDensity, gmmLogDensity, sampleGaussian, sampleGmm } from './gaussian';
+import { choleskyFactor, forwardSolve, logDetFromCholesky, lowerTimes, mahalanobisSquared, lowerInverse, squareMatMul, dotProduct } from '../numerics/dense';
+import { logSumExp, weightedMoments } from '../numerics/statistics';
 
 /** One LAND: mean, covariance in the tangent space at the mean, and its normaliser. */
 export interface Land {
@@ -342,20 +326,6 @@ function drawTangentSamples(metric: Metric, mu: Float64Array, cov: Float64Array,
   return { v, eps2, endpoints, logVolume, logZ: 0.5 * (d * LOG_2PI + logDetFromCholesky(l, d)), a0: lowerInverse(l, d), failures, dropped: pending.length };
 }
 
-/** L^-1 of a lower-triangular L. */
-function lowerInverse(l: Float64Array, d: number): Float64Array {
-  const inv = new Float64Array(d * d);
-  const e = new Float64Array(d);
-  const col = new Float64Array(d);
-  for (let j = 0; j < d; j++) {
-    e.fill(0);
-    e[j] = 1;
-    forwardSolve(l, d, e, 0, col);
-    for (let i = 0; i < d; i++) inv[i * d + j] = col[i];
-  }
-  return inv;
-}
-
 /** The normaliser at precision factor A from samples drawn at A0: log C, its standard error, weights q. */
 interface NormaliserEstimate {
   logC: number;
@@ -517,11 +487,11 @@ function covarianceSteps(st: ComponentState, scatter: Float64Array, d: number, s
   for (let it = 0; it < steps; it++) {
     const vq = weightedSecondMoment(st.samples.v, est.q, d);
     const diff = scatter.map((x, i) => x - vq[i]);
-    const grad = matMul(a, diff, d);
+    const grad = squareMatMul(a, diff, d);
     const sigma = covFromFactor(a, d);
     if (!sigma) break;
-    const dir = matMul(grad, sigma, d);
-    const slope = dot(grad, dir);
+    const dir = squareMatMul(grad, sigma, d);
+    const slope = dotProduct(grad, dir);
     if (!(slope > 1e-14 * Math.max(1, Math.abs(value)))) break;
     let accepted = false;
     for (let bt = 0; bt < 20; bt++) {
@@ -544,22 +514,10 @@ function covarianceSteps(st: ComponentState, scatter: Float64Array, d: number, s
 }
 
 function traceASAt(a: Float64Array, s: Float64Array, d: number): number {
-  const as = matMul(a, s, d);
+  const as = squareMatMul(a, s, d);
   let t = 0;
   for (let i = 0; i < d; i++) for (let k = 0; k < d; k++) t += as[i * d + k] * a[i * d + k];
   return t;
-}
-
-function matMul(x: ArrayLike<number>, y: ArrayLike<number>, d: number): Float64Array {
-  const out = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let k = 0; k < d; k++) for (let j = 0; j < d; j++) out[i * d + j] += x[i * d + k] * y[k * d + j];
-  return out;
-}
-
-function dot(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i] * y[i];
-  return s;
 }
 
 /** Sigma = (A^T A)^-1 = A^-1 A^-T, or null when A is singular. */

@@ -13,8 +13,9 @@ import type { Metric } from '../geometry/metric';
 import { metricTensors } from '../geometry/fields';
 import { PointsInput, toFlatPoints } from '../geometry/geodesics';
 import { Rng } from '../util/rng';
-import { nearestDistances, quantile } from '../geometry/support';
-import { symmetricEigen } from '../geometry/linalg';
+import { nearestDistances } from '../geometry/support';
+import { quantile } from '../numerics/statistics';
+import { symmetricEigen, inverseSqrtSymmetric } from '../numerics/dense';
 
 export interface WalkOptions {
   /** Steps per walker. */
@@ -34,21 +35,6 @@ export interface WalkResult {
   meanStepLength: number;
   /** Steps at which the metric was not positive definite (float32 round-off far off): the walker stayed put. */
   degenerateSteps: number;
-}
-
-/** M^(-1/2) = V diag(lambda^(-1/2)) V^T of a symmetric d x d matrix; null unless it is positive definite. */
-export function inverseSqrtSymmetric(a: ArrayLike<number>, d: number): Float64Array | null {
-  const { values, vectors } = symmetricEigen(a, d);
-  if (!(values[0] > 0) || !values.every(Number.isFinite)) return null;
-  const out = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j < d; j++) {
-      let s = 0;
-      for (let k = 0; k < d; k++) s += (vectors[i * d + k] * vectors[j * d + k]) / Math.sqrt(values[k]);
-      out[i * d + j] = s;
-    }
-  }
-  return out;
 }
 
 /**

@@ -4,48 +4,7 @@
  * off-diagonal ones; with d = 2..16 a block Thomas sweep (O(n d^3)) in plain JS costs microseconds,
  * far less than the dispatch overhead of the same work as tfjs ops.
  */
-
-/**
- * In-place lower Cholesky factor of the symmetric positive definite d x d matrix at a[off..off+d*d)
- * (row-major; the strict upper triangle is zeroed). Returns false when a pivot is not positive.
- */
-export function choleskyInPlace(a: Float64Array, d: number, off = 0): boolean {
-  for (let j = 0; j < d; j++) {
-    let s = a[off + j * d + j];
-    for (let k = 0; k < j; k++) s -= a[off + j * d + k] ** 2;
-    if (!(s > 0)) return false;
-    const ljj = Math.sqrt(s);
-    a[off + j * d + j] = ljj;
-    for (let i = j + 1; i < d; i++) {
-      let t = a[off + i * d + j];
-      for (let k = 0; k < j; k++) t -= a[off + i * d + k] * a[off + j * d + k];
-      a[off + i * d + j] = t / ljj;
-    }
-    for (let i = 0; i < j; i++) a[off + i * d + j] = 0;
-  }
-  return true;
-}
-
-/**
- * Solves L L^T X = B in place for `cols` right-hand sides stored column-interleaved: B is d x cols
- * row-major at b[boff..), i.e. b[boff + i * cols + c].
- */
-export function choleskySolveInPlace(l: Float64Array, d: number, loff: number, b: Float64Array, boff: number, cols: number): void {
-  for (let c = 0; c < cols; c++) {
-    // Forward: L y = b.
-    for (let i = 0; i < d; i++) {
-      let s = b[boff + i * cols + c];
-      for (let k = 0; k < i; k++) s -= l[loff + i * d + k] * b[boff + k * cols + c];
-      b[boff + i * cols + c] = s / l[loff + i * d + i];
-    }
-    // Backward: L^T x = y.
-    for (let i = d - 1; i >= 0; i--) {
-      let s = b[boff + i * cols + c];
-      for (let k = i + 1; k < d; k++) s -= l[loff + k * d + i] * b[boff + k * cols + c];
-      b[boff + i * cols + c] = s / l[loff + i * d + i];
-    }
-  }
-}
+import { choleskyInPlace, choleskySolveInPlace } from './dense';
 
 /** One curve's symmetric block-tridiagonal matrix, as views into larger batched arrays. */
 export interface BlockTridiagonal {
