@@ -11,7 +11,7 @@ import { GaussianDecoder, StdModel } from '../src/lib/models/decoder';
 import { createMlp } from '../src/lib/nn/mlp';
 import { DecoderMetric, expectedMetric } from '../src/lib/geometry/decoder-metric';
 import { fieldsAt, metricTensors } from '../src/lib/geometry/fields';
-import { ParallelStats, metricFieldsParallel, metricTensorsParallel } from '../src/lib/geometry/parallel-fields';
+import { ParallelStats, metricFieldsParallel, metricTensorsParallel, metricWorkerEntry, metricWorkerPool } from '../src/lib/geometry/parallel-fields';
 import { WorkerPool, threadCount, tsxWorkerEntry, workerEntry } from '../src/lib/runtime/pool';
 import { DecoderJson } from '../src/lib/io/decoder-json';
 import { InputError } from '../src/lib/util/errors';
@@ -23,7 +23,7 @@ let pool: WorkerPool;
 
 before(async () => {
   await setupBackend();
-  pool = new WorkerPool(1);
+  pool = metricWorkerPool(1);
   await pool.ready();
 });
 
@@ -120,10 +120,14 @@ test('small inputs, other metrics and a null pool are computed on the main threa
 });
 
 test('a worker error is passed back as a rejection and the pool stays usable', async () => {
-  pool.loadDecoder('broken', () => ({ format: 'nope' }) as unknown as DecoderJson);
-  await assert.rejects(pool.runChunk(0, { id: 'broken', kind: 'expected', output: 'metric', points: new Float32Array(4) }), /format: expected "decoder-json\/v1"/);
+  const task = { options: { kind: 'expected' }, output: 'metric', points: new Float32Array(4) };
+  pool.load('broken', () => ({ format: 'decoder-json/v1', data: { format: 'nope' } as unknown as DecoderJson }));
+  await assert.rejects(pool.run(0, { id: 'broken', task }), /format: expected "decoder-json\/v1"/);
+  pool.load('alien', () => ({ format: 'onnx', data: {} }));
+  await assert.rejects(pool.run(0, { id: 'alien', task }), /unknown metric format "onnx"/);
   assert.ok(pool.usable);
-  pool.dropDecoder('broken');
+  pool.drop('broken');
+  pool.drop('alien');
 });
 
 test('LSO_THREADS sets the thread count; a bad value names the variable', () => {
@@ -134,15 +138,16 @@ test('LSO_THREADS sets the thread count; a bad value names the variable', () => 
 });
 
 test('the worker entry: the compiled sibling in dist/; from src/, a fresh build or the source through tsx', () => {
-  const fromDist = workerEntry(path.join(ROOT, 'dist', 'lib', 'runtime', 'pool.js'));
+  const fromDist = workerEntry(path.join(ROOT, 'dist', 'lib', 'geometry', 'parallel-fields.js'), 'metric-worker');
   assert.equal(fromDist.kind, 'compiled');
-  assert.equal(fromDist.script, path.join(ROOT, 'dist', 'lib', 'runtime', 'pool-worker.js'));
-  assert.match(workerEntry().kind, /^(compiled|tsx)$/);
-  assert.match(tsxWorkerEntry().script, /tsx.*pool-worker\.ts/s);
+  assert.equal(fromDist.script, path.join(ROOT, 'dist', 'lib', 'geometry', 'metric-worker.js'));
+  assert.match(metricWorkerEntry().kind, /^(compiled|tsx)$/);
+  const source = path.join(ROOT, 'src', 'lib', 'geometry', 'metric-worker.ts');
+  assert.match(tsxWorkerEntry(source).script, /tsx.*metric-worker\.ts/s);
 });
 
 test('the tsx-started worker computes the same as the main thread', async () => {
-  const tsxPool = new WorkerPool(1, tsxWorkerEntry());
+  const tsxPool = new WorkerPool(1, tsxWorkerEntry(path.join(ROOT, 'src', 'lib', 'geometry', 'metric-worker.ts')));
   try {
     const dec = decoder('rbf', 12);
     const points = randomPoints(800, 12);

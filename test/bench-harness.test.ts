@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BenchCase, discoverCases, formatTable, parseBenchArgs, runCase, selectCases } from '../bench/run';
 import { benchCase as metricGrid, benchGrid, buildBenchDecoder, gridVolumes, median } from '../bench/cases/metric-grid-100';
 import { WorkerPool } from '../src/lib/runtime/pool';
+import { metricWorkerPool } from '../src/lib/geometry/parallel-fields';
 import { setupBackend } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -103,7 +104,7 @@ test('metric-grid-100: the grid volumes are finite and positive, the same on wor
   const single = await gridVolumes(decoder, points, null);
   assert.equal(single.length, 24 * 24);
   for (const v of single) assert.ok(Number.isFinite(v) && v > 0, `volume ${v}`);
-  pool = new WorkerPool(1);
+  pool = metricWorkerPool(1);
   const parallel = await gridVolumes(decoder, points, pool);
   for (let i = 0; i < single.length; i++) assert.ok(Math.abs(parallel[i] - single[i]) <= 1e-5 * single[i]);
   decoder.dispose();

@@ -88,7 +88,7 @@ test('the gradient of log sqrt det G by autodiff matches central differences (d 
   await expectNoLeak(() => {
     const m = new PosteriorMetric(params);
     try {
-      const { value, grad } = tf.tidy(() => m.logSqrtDetGWithGrad(tf.tensor2d(pts, [6, d])));
+      const { value, grad } = tf.tidy(() => m.logVolumeWithGrad(tf.tensor2d(pts, [6, d])));
       const g = grad.dataSync();
       const v = value.dataSync();
       tf.dispose([value, grad]);

@@ -13,7 +13,7 @@ import { createMlp } from '../../src/lib/nn/mlp';
 import { GaussianDecoder } from '../../src/lib/models/decoder';
 import { expectedMetric } from '../../src/lib/geometry/decoder-metric';
 import { latentGrid, metricFields, metricTensors } from '../../src/lib/geometry/fields';
-import { ParallelStats, metricTensorsParallel } from '../../src/lib/geometry/parallel-fields';
+import { ParallelStats, metricTensorsParallel, metricWorkerPool } from '../../src/lib/geometry/parallel-fields';
 import { WorkerPool, threadCount } from '../../src/lib/runtime/pool';
 import { Rng } from '../../src/lib/util/rng';
 import type { BenchCase } from '../run';
@@ -118,7 +118,7 @@ export const benchCase: BenchCase = {
       let value = median(singleRuns);
       if (workers >= 1) {
         const coldStart = performance.now();
-        pool = new WorkerPool(workers);
+        pool = metricWorkerPool(workers);
         const started = pool.ready().then(() => (performance.now() - coldStart) / 1000);
         const coldStats = {} as ParallelStats;
         const cold = await timed(() => gridVolumes(decoder, points, pool, coldStats));
@@ -128,7 +128,7 @@ export const benchCase: BenchCase = {
         Object.assign(detail, {
           parallelWarmSeconds: round(value),
           parallelWarmRuns: warmRuns.map(round),
-          // From new WorkerPool() to the volumes: worker start-up included, overlapped with the main thread's share.
+          // From metricWorkerPool() to the volumes: worker start-up included, overlapped with the main thread's share.
           parallelColdSeconds: round(cold.seconds),
           poolStartSeconds: round(await started),
           // 'compiled' (dist/, as users get it) or 'tsx' (dist/ older than src/: a slower start).

@@ -3,8 +3,8 @@
  * given latent points.
  */
 import { defineCommand } from '../args';
-import { metricFieldsParallel } from '../../lib/geometry/parallel-fields';
-import { WorkerPool, threadCount } from '../../lib/runtime/pool';
+import { metricFieldsParallel, metricWorkerPool } from '../../lib/geometry/parallel-fields';
+import { threadCount } from '../../lib/runtime/pool';
 import { announceBackend, buildDecoder, float32ToJson, parsePoints, readJsonFile, startBackend, writeResult } from './common';
 
 /**
@@ -59,7 +59,7 @@ export const metricCommand = defineCommand({
       const n = points.length / decoder.latentDim;
       const threads = opts.threads ?? (n >= AUTO_PARALLEL_MIN_POINTS ? threadCount() : 1);
       announceBackend(backend);
-      const pool = threads > 1 && backend.name === 'wasm' ? new WorkerPool(threads - 1) : null;
+      const pool = threads > 1 && backend.name === 'wasm' ? metricWorkerPool(threads - 1) : null;
       try {
         await pool?.ready();
         const t0 = performance.now();

@@ -14,8 +14,7 @@
  *   after one batched metric evaluation is small float64 JS work.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Metric, PullbackMetric, isPullbackMetric } from './metric';
-import { DecoderMetric } from './decoder-metric';
+import { Metric, PullbackMetric, embeddingJet, embeddingValues, isPullbackMetric } from './metric';
 import { metricTensors } from './fields';
 import { choleskyInPlace } from '../numerics/dense';
 
@@ -82,41 +81,6 @@ export function curveEnergyModel(metric: Metric, p0: Float64Array, p1: Float64Ar
     throw new RangeError(`curveEnergyModel: end points of lengths ${p0.length} and ${p1.length} do not form [B, ${metric.dim}] pairs`);
   }
   return isPullbackMetric(metric) ? new PullbackEnergyModel(metric, p0, p1, points, opts.fdStep ?? 1e-3) : new MidpointEnergyModel(metric, p0, p1, points, opts.fdStep ?? 1e-3);
-}
-
-/** A value and its tangent rows for one block of the embedding: [B, E_p] and [B, d, E_p]. */
-export type EmbeddingBlock = {
-  value: tf.Tensor2D;
-  jt: tf.Tensor3D;
-};
-
-/**
- * f(z) and its tangent rows in one pass, split into the metric's blocks. A DecoderMetric's nets give
- * both from one forward-mode jet (embed() and tangentBlocks() separately would run every net twice);
- * other pull-backs fall back to those two calls as a single block.
- */
-export function embeddingJet(metric: PullbackMetric, z: tf.Tensor2D): EmbeddingBlock[] {
-  return tf.tidy(() => {
-    if (metric instanceof DecoderMetric) {
-      const jets = [metric.decoder.meanJet(z)];
-      const s = metric.kind === 'expected' ? metric.decoder.stdJet(z) : null;
-      if (s) jets.push(s);
-      return jets.map((j) => ({ value: j.value!, jt: j.jt }));
-    }
-    const jts = metric.tangentBlocks(z);
-    return [{ value: metric.embed(z), jt: jts.length === 1 ? jts[0] : (tf.concat(jts, 2) as tf.Tensor3D) }];
-  });
-}
-
-/** f(z) split as embeddingJet splits it (values only). */
-function embeddingValues(metric: PullbackMetric, z: tf.Tensor2D): tf.Tensor2D[] {
-  return tf.tidy(() => {
-    if (metric instanceof DecoderMetric) {
-      const s = metric.kind === 'expected' ? metric.decoder.std(z) : null;
-      return s ? [metric.decoder.mean(z), s] : [metric.decoder.mean(z)];
-    }
-    return [metric.embed(z)];
-  });
 }
 
 /** Interleaves end points [B, d] as [B, 2, d] in float32 for tensors. */

@@ -4,8 +4,9 @@
  * the deterministic pull-back uses mu alone.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Decoder } from '../models/decoder';
-import { PullbackMetric, gramFromTangents } from './metric';
+import { Decoder, GaussianDecoder } from '../models/decoder';
+import { DECODER_JSON_FORMAT, decoderToJson } from '../io/decoder-json';
+import { EmbeddingBlock, MetricWorkerDescription, PullbackMetric, gramFromTangents } from './metric';
 
 export type DecoderMetricKind = 'expected' | 'mean';
 
@@ -40,6 +41,40 @@ export class DecoderMetric implements PullbackMetric {
       return sigma ? (tf.concat([mu, sigma], 1) as tf.Tensor2D) : mu;
     });
   }
+
+  /** mu and sigma with their tangent rows, each from one forward-mode jet of its net. */
+  embedWithJacobian(z: tf.Tensor2D): EmbeddingBlock[] {
+    return tf.tidy(() => {
+      const jets = [this.decoder.meanJet(z)];
+      const s = this.kind === 'expected' ? this.decoder.stdJet(z) : null;
+      if (s) jets.push(s);
+      return jets.map((j) => ({ value: j.value!, jt: j.jt }));
+    });
+  }
+
+  /** [mu] or [mu, sigma], unconcatenated. */
+  embedBlocks(z: tf.Tensor2D): tf.Tensor2D[] {
+    return tf.tidy(() => {
+      const s = this.kind === 'expected' ? this.decoder.std(z) : null;
+      return s ? [this.decoder.mean(z), s] : [this.decoder.mean(z)];
+    });
+  }
+
+  /** A Gaussian decoder travels as decoder-json/v1; other decoders stay on the main thread. */
+  workerDescription(): MetricWorkerDescription | null {
+    const decoder = this.decoder;
+    if (!(decoder instanceof GaussianDecoder)) return null;
+    return { format: DECODER_JSON_FORMAT, owner: decoder, version: () => weightState(decoder), payload: () => decoderToJson(decoder), options: { kind: this.kind } };
+  }
+}
+
+/** The identities that change whenever the decoder's weights or structure do. */
+function weightState(decoder: GaussianDecoder): unknown[] {
+  const s = decoder.stdModel;
+  const tensors: tf.Tensor[] = [...decoder.meanNet.variables()];
+  if (s.kind === 'net') tensors.push(...s.net.variables());
+  if (s.kind === 'rbf') tensors.push(s.rbf.centers, s.rbf.bandwidths, s.rbf.weightT);
+  return [decoder.meanNet, s, s.kind === 'rbf' ? s.rbf.zeta : null, ...tensors.map((t) => t.dataId)];
 }
 
 /** The expected metric M(z) = J_mu^T J_mu + J_sigma^T J_sigma. */

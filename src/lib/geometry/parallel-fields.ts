@@ -1,23 +1,24 @@
 /**
  * Metric tensors and fields at many points on all cores: the main thread and the workers of
- * runtime/pool.ts take chunks from one queue, so a slow or late thread (a worker still loading tfjs-wasm,
+ * runtime/pool.ts (running metric-worker.ts) take chunks from one queue, so a slow or late thread (a worker still loading tfjs-wasm,
  * a core shared with another process) simply takes fewer. Results equal the single-threaded ones up to
- * float32 rounding, as every thread runs computeChunk on the same weights.
+ * float32 rounding, as every thread runs computeChunk on the same weights. A metric goes to the workers
+ * when it describes itself (Metric.workerDescription); any other is computed on the main thread.
  */
 import * as tf from '@tensorflow/tfjs';
-import { GaussianDecoder } from '../models/decoder';
-import { DecoderJson, decoderToJson } from '../io/decoder-json';
+import type { GaussianDecoder } from '../models/decoder';
+import type { DecoderJson } from '../io/decoder-json';
 import { mapPointBatches } from '../runtime/batch';
-import { ChunkResult, WorkerPool, sharedPool } from '../runtime/pool';
+import { TaskResult, WorkerEntry, WorkerPool, sharedPool, workerEntry } from '../runtime/pool';
 import { DecoderMetric, DecoderMetricKind } from './decoder-metric';
-import { Metric, gramFromTangents, isPullbackMetric } from './metric';
+import { Metric, MetricWorkerDescription, gramFromTangents, isPullbackMetric } from './metric';
 import { MetricFields, fieldsFromR, metricFields, metricTensors } from './fields';
 import { tangentR } from './tangent-qr';
 
 /**
  * What to compute: a decoder with the metric kind (and, when the caller already has it, its decoder-json,
- * which saves serialising the weights), a DecoderMetric of a GaussianDecoder, or any other Metric, which
- * cannot be sent to a worker and is computed on the main thread.
+ * which saves serialising the weights), or any Metric: one with a worker description goes to the workers,
+ * any other is computed on the main thread.
  */
 export type ParallelMetricSource = Metric | { decoder: GaussianDecoder; kind?: DecoderMetricKind; json?: DecoderJson };
 
@@ -27,10 +28,28 @@ export type ParallelMetricSource = Metric | { decoder: GaussianDecoder; kind?: D
  */
 export type ChunkOutput = 'metric' | 'metric+r';
 
+/** One chunk for a metric worker: `output` at flat points [n, d] of the metric rebuilt with `options`. */
+export interface ChunkTask {
+  options: unknown;
+  output: ChunkOutput;
+  points: Float32Array;
+  batchSize?: number;
+}
+
+/** How to start the metric worker (metric-worker.ts beside this file). */
+export function metricWorkerEntry(): WorkerEntry {
+  return workerEntry(__filename, 'metric-worker');
+}
+
+/** A pool of `size` metric workers (the caller closes it). */
+export function metricWorkerPool(size: number, entry: WorkerEntry = metricWorkerEntry()): WorkerPool {
+  return new WorkerPool(size, entry);
+}
+
 export interface ParallelOptions {
   /** Points per tfjs batch inside each chunk (metricTensors' batchSize). */
   batchSize?: number;
-  /** The pool; by default the process-wide sharedPool(). null computes on the main thread only. */
+  /** The pool (of metric workers); by default the process-wide one. null computes on the main thread only. */
   pool?: WorkerPool | null;
   /** The smallest chunk handed out (default 128): smaller ones cost more in messages and batches than they gain. */
   minChunk?: number;
@@ -102,7 +121,7 @@ async function runChunks(source: ParallelMetricSource, points: Float32Array, out
   const n = points.length / d;
   const minChunk = opts.minChunk ?? DEFAULT_MIN_CHUNK;
   const worthIt = sendable !== null && n >= 2 * minChunk && tf.getBackend() === 'wasm';
-  const pool = worthIt ? (opts.pool === undefined ? sharedPool() : opts.pool) : null;
+  const pool = worthIt ? (opts.pool === undefined ? sharedPool(metricWorkerEntry()) : opts.pool) : null;
   if (!pool || !sendable) {
     const t0 = performance.now();
     const out = computeChunk(metric, points, output, opts.batchSize);
@@ -110,15 +129,15 @@ async function runChunks(source: ParallelMetricSource, points: Float32Array, out
     return out;
   }
 
-  const id = decoderId(sendable.decoder, pool);
-  pool.loadDecoder(id, () => sendable.json ?? decoderToJson(sendable.decoder));
+  const id = resourceId(sendable, pool);
+  pool.load(id, () => ({ format: sendable.format, data: sendable.payload() }));
   const width = (output === 'metric' ? 1 : 2) * d * d;
   const queue = new ChunkQueue(n, 1 + pool.size * JOBS_IN_FLIGHT, minChunk);
   const done = new Array<number>(pool.size + 1).fill(0);
   const busy = new Array<number>(pool.size + 1).fill(0);
   const out = new Float32Array(n * width);
-  const store = (c: Chunk, r: ChunkResult, thread: number) => {
-    out.set(r.tensors, c.start * width);
+  const store = (c: Chunk, r: TaskResult, thread: number) => {
+    out.set(r.data, c.start * width);
     done[thread] += c.end - c.start;
     busy[thread] += r.seconds;
   };
@@ -126,8 +145,8 @@ async function runChunks(source: ParallelMetricSource, points: Float32Array, out
   const workerLoop = async (index: number) => {
     await pool.ready(index);
     for (let c = queue.next(); c; c = queue.next()) {
-      const job = { id, kind: sendable.kind, output, points: points.slice(c.start * d, c.end * d), batchSize: opts.batchSize };
-      store(c, await pool.runChunk(index, job), index + 1);
+      const task: ChunkTask = { options: sendable.options, output, points: points.slice(c.start * d, c.end * d), batchSize: opts.batchSize };
+      store(c, await pool.run(index, { id, task, transfer: [task.points.buffer as ArrayBuffer] }), index + 1);
     }
   };
   const mainLoop = async () => {
@@ -138,8 +157,8 @@ async function runChunks(source: ParallelMetricSource, points: Float32Array, out
       const c = queue.next();
       if (!c) return;
       const t0 = performance.now();
-      const tensors = computeChunk(metric, points.subarray(c.start * d, c.end * d), output, opts.batchSize);
-      store(c, { tensors, seconds: (performance.now() - t0) / 1000 }, 0);
+      const data = computeChunk(metric, points.subarray(c.start * d, c.end * d), output, opts.batchSize);
+      store(c, { data, seconds: (performance.now() - t0) / 1000 }, 0);
     }
   };
   const loops = [...Array.from({ length: pool.size * JOBS_IN_FLIGHT }, (_, i) => workerLoop(i % pool.size)), mainLoop()];
@@ -151,19 +170,15 @@ async function runChunks(source: ParallelMetricSource, points: Float32Array, out
   return out;
 }
 
-function normalise(source: ParallelMetricSource): {
-  metric: Metric;
-  sendable: { decoder: GaussianDecoder; kind: DecoderMetricKind; json?: DecoderJson } | null;
-} {
+function normalise(source: ParallelMetricSource): { metric: Metric; sendable: MetricWorkerDescription | null } {
   if ('decoder' in source && !('tensor' in source)) {
-    const kind = source.kind ?? 'expected';
-    return { metric: new DecoderMetric(source.decoder, kind), sendable: { decoder: source.decoder, kind, json: source.json } };
+    const metric = new DecoderMetric(source.decoder, source.kind ?? 'expected');
+    const described = metric.workerDescription();
+    const json = source.json;
+    return { metric, sendable: described && json ? { ...described, payload: () => json } : described };
   }
   const metric = source as Metric;
-  if (metric instanceof DecoderMetric && metric.decoder instanceof GaussianDecoder) {
-    return { metric, sendable: { decoder: metric.decoder, kind: metric.kind } };
-  }
-  return { metric, sendable: null };
+  return { metric, sendable: metric.workerDescription?.() ?? null };
 }
 
 interface Chunk {
@@ -203,28 +218,19 @@ class ChunkQueue {
 }
 
 /**
- * A stable id per decoder and weights: the same decoder object keeps its id (so workers keep their copy)
- * until one of its tensors is replaced (training assigns new data to its variables), when it gets a new
- * id and the old copy is dropped.
+ * A stable id per described object and weights: the same object keeps its id (so workers keep their copy)
+ * until its version changes (training assigns new data to a decoder's variables), when it gets a new id
+ * and the old copy is dropped.
  */
-const decoderIds = new WeakMap<GaussianDecoder, { id: string; state: unknown[] }>();
+const resourceIds = new WeakMap<object, { id: string; state: unknown[] }>();
 let lastId = 0;
 
-function decoderId(decoder: GaussianDecoder, pool: WorkerPool): string {
-  const state = weightState(decoder);
-  const known = decoderIds.get(decoder);
+function resourceId(description: MetricWorkerDescription, pool: WorkerPool): string {
+  const state = description.version();
+  const known = resourceIds.get(description.owner);
   if (known && known.state.length === state.length && known.state.every((x, i) => x === state[i])) return known.id;
-  if (known) pool.dropDecoder(known.id);
+  if (known) pool.drop(known.id);
   const id = `d${++lastId}`;
-  decoderIds.set(decoder, { id, state });
+  resourceIds.set(description.owner, { id, state });
   return id;
-}
-
-/** The identities that change whenever the decoder's weights or structure do. */
-function weightState(decoder: GaussianDecoder): unknown[] {
-  const s = decoder.stdModel;
-  const tensors: tf.Tensor[] = [...decoder.meanNet.variables()];
-  if (s.kind === 'net') tensors.push(...s.net.variables());
-  if (s.kind === 'rbf') tensors.push(s.rbf.centers, s.rbf.bandwidths, s.rbf.weightT);
-  return [decoder.meanNet, s, s.kind === 'rbf' ? s.rbf.zeta : null, ...tensors.map((t) => t.dataId)];
 }

@@ -20,7 +20,8 @@
  * about a thousand times per sample batch.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Metric } from './metric';
+import type { LogVolumeWithGrad, Metric } from './metric';
+import { valueAndRowGradients } from './log-volume';
 import { mapPointBatches } from '../runtime/batch';
 import { kmedoids } from '../stats/kmeans';
 import { Rng } from '../util/rng';
@@ -42,14 +43,6 @@ export interface PosteriorMetricParams {
   /** tau: the decay of the floor (the paper's is ~0). */
   tau: number;
 }
-
-/** log sqrt(det G) per point and its gradient with respect to the point. */
-export type LogVolumeWithGrad = {
-  /** [B] */
-  value: tf.Tensor1D;
-  /** [B, d] */
-  grad: tf.Tensor2D;
-};
 
 export class PosteriorMetric implements Metric {
   readonly dim: number;
@@ -118,7 +111,7 @@ export class PosteriorMetric implements Metric {
    * log sqrt(det G) and its gradient by tfjs autodiff, in one forward and one backward pass. The points are
    * independent, so the gradient of the sum is every point's own gradient.
    */
-  logSqrtDetGWithGrad(z: tf.Tensor2D): LogVolumeWithGrad {
+  logVolumeWithGrad(z: tf.Tensor2D): LogVolumeWithGrad {
     return valueAndRowGradients((x) => this.logSqrtDetG(x), z);
   }
 
@@ -162,23 +155,6 @@ function constantMatMul(values: Float32Array, rows: number, cols: number): Const
     return { value: tf.matMul(x, k), gradFunc: (dy: tf.Tensor) => [tf.matMul(dy as tf.Tensor2D, kT)] };
   });
   return { apply: (x) => op(x) as tf.Tensor2D, dispose: () => tf.dispose([k, kT]) };
-}
-
-/**
- * f(z) [B] and d f_b / d z_b [B, d] for a row-wise function f (row b depends on z_b only), by one reverse
- * pass of sum_b f_b. The values survive the gradient scope through tf.keep.
- */
-export function valueAndRowGradients(f: (z: tf.Tensor2D) => tf.Tensor1D, z: tf.Tensor2D): { value: tf.Tensor1D; grad: tf.Tensor2D } {
-  let kept: tf.Tensor1D | null = null;
-  const grad = tf.grad((x: tf.Tensor) => {
-    const v = f(x as tf.Tensor2D);
-    kept = tf.keep(v);
-    return tf.sum(v);
-  })(z) as tf.Tensor2D;
-  // A kept tensor escapes every tidy scope: hand the caller a normal copy and free the kept one.
-  const value = (kept as unknown as tf.Tensor1D).clone();
-  (kept as unknown as tf.Tensor1D).dispose();
-  return { value, grad };
 }
 
 function checkParams(p: PosteriorMetricParams): PosteriorMetricParams {

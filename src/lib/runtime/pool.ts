@@ -1,67 +1,54 @@
 /**
- * A small pool of worker threads, each running its own tfjs-wasm, for metric tensors at many points.
+ * A small pool of worker threads, each running its own tfjs backend (wasm), for work that splits into
+ * chunks: metric tensors at many points, for one.
  *
  * tfjs-wasm is single-threaded in Node (its threaded build is disabled there), so a metric grid uses one
- * core however many the machine has. Each worker here loads tfjs-wasm once, receives a decoder once as
- * decoder-json/v1 (cached under an id), and then computes metric tensors for chunks of points, sending
- * them back as transferred Float32Arrays. Idle workers are unref'd, so a pool never keeps the process
- * alive; `close()` terminates them.
+ * core however many the machine has. Each worker here loads tfjs-wasm once, receives resources once
+ * (e.g. a decoder as decoder-json/v1, cached under an id), and then runs tasks on them, sending results
+ * back as transferred Float32Arrays. Idle workers are unref'd, so a pool never keeps the process alive;
+ * `close()` terminates them.
  *
- * The pool knows nothing about how work is split: see geometry/parallel-fields.ts.
+ * The pool is generic: what a resource or a task is, is up to the worker module it is started with (see
+ * worker-host.ts; geometry/metric-worker.ts is one), and how work is split is up to the caller (see
+ * geometry/parallel-fields.ts). Nothing here imports above runtime/.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { DecoderJson } from '../io/decoder-json';
-import type { DecoderMetricKind } from '../geometry/decoder-metric';
-import type { ChunkOutput } from '../geometry/parallel-fields';
+import type { FromWorker, ToWorker } from './pool-protocol';
 import { InputError } from '../util/errors';
 
-/** Messages from the pool to a worker. */
-export type ToWorker =
-  | { type: 'load'; id: string; json: DecoderJson }
-  | { type: 'drop'; id: string }
-  | ({ type: 'metric'; job: number } & ChunkJob);
-
-/** Messages from a worker to the pool. */
-export type FromWorker =
-  | { type: 'ready'; backend: string }
-  | { type: 'result'; job: number; tensors: Float32Array; seconds: number }
-  | { type: 'error'; job: number | null; message: string };
-
-/** One chunk of work for a worker: `output` of the `kind` metric of decoder `id` at flat points [n, d]. */
-export interface ChunkJob {
+/** One task for a worker on the resource `id`; `transfer` lists buffers handed over (not copied). */
+export interface PoolTask {
   id: string;
-  kind: DecoderMetricKind;
-  output: ChunkOutput;
-  points: Float32Array;
-  batchSize?: number;
+  task: unknown;
+  transfer?: ArrayBuffer[];
 }
 
 interface Slot {
   worker: Worker;
-  /** Decoder ids loaded in this worker, least recently used first. */
+  /** Resource ids loaded in this worker, least recently used first. */
   loaded: string[];
   /** Jobs sent and not answered, plus one while starting: the worker is ref'd exactly while this is > 0. */
   busy: number;
   ready: Promise<void>;
 }
 
-/** A chunk's results (see ChunkOutput) and the seconds the worker spent computing them. */
-export interface ChunkResult {
-  tensors: Float32Array;
+/** A task's result and the seconds the worker spent computing it. */
+export interface TaskResult {
+  data: Float32Array;
   seconds: number;
 }
 
 interface Pending {
   slot: Slot;
-  resolve: (result: ChunkResult) => void;
+  resolve: (result: TaskResult) => void;
   reject: (err: Error) => void;
 }
 
-/** Decoders kept per worker; older ones are dropped so a long session's workers do not grow without bound. */
-const MAX_DECODERS_PER_WORKER = 4;
+/** Resources kept per worker; older ones are dropped so a long session's workers do not grow without bound. */
+const MAX_RESOURCES_PER_WORKER = 4;
 
 /**
  * The number of threads to use in all (workers plus the main thread): LSO_THREADS when set, else
@@ -83,24 +70,31 @@ export interface WorkerEntry {
 }
 
 /**
- * The worker script for this module. From dist/ it is the compiled sibling pool-worker.js. From the
- * sources (tsx: tests, the bench) it is dist's compiled worker when that is at least as new as every
- * source file of the library (starting it takes ~0.1 s against ~0.5 s through tsx), else pool-worker.ts
- * through tsx's require hook, so that a worker never runs stale code. (tsx's --import loader does not
- * reach a worker's entry module on Node 20, hence the hook.)
+ * How to start the worker module `name` that sits beside the module file `here` (its __filename). From
+ * dist/ it is the compiled sibling. From the sources (tsx: tests, the bench) it is dist's compiled worker
+ * when that is at least as new as every source file of the library (starting it takes ~0.1 s against
+ * ~0.5 s through tsx), else the .ts source through tsx's require hook, so that a worker never runs stale
+ * code. (tsx's --import loader does not reach a worker's entry module on Node 20, hence the hook.)
  */
-export function workerEntry(here: string = __filename): WorkerEntry {
+export function workerEntry(here: string, name: string): WorkerEntry {
   const ext = path.extname(here);
-  if (ext !== '.ts') return { kind: 'compiled', script: existing(path.join(path.dirname(here), `pool-worker${ext}`)), eval: false };
-  const libDir = path.resolve(path.dirname(here), '..');
-  const built = path.resolve(libDir, '..', '..', 'dist', 'lib', 'runtime', 'pool-worker.js');
+  if (ext !== '.ts') return { kind: 'compiled', script: existing(path.join(path.dirname(here), `${name}${ext}`)), eval: false };
+  const libDir = libRoot(here);
+  const built = path.resolve(libDir, '..', '..', 'dist', 'lib', path.relative(libDir, path.dirname(here)), `${name}.js`);
   if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= newestMtime(libDir)) return { kind: 'compiled', script: built, eval: false };
-  return tsxWorkerEntry(path.join(path.dirname(here), 'pool-worker.ts'));
+  return tsxWorkerEntry(path.join(path.dirname(here), `${name}.ts`));
 }
 
 /** The TypeScript worker source run through tsx's require hook (needs tsx, a dev dependency). */
-export function tsxWorkerEntry(source: string = path.join(__dirname, 'pool-worker.ts')): WorkerEntry {
+export function tsxWorkerEntry(source: string): WorkerEntry {
   return { kind: 'tsx', script: `require(${JSON.stringify(require.resolve('tsx/cjs'))});\nrequire(${JSON.stringify(existing(source))});`, eval: true };
+}
+
+/** src/lib (or dist/lib) above a module file: the folder named lib nearest above it. */
+function libRoot(file: string): string {
+  let dir = path.dirname(file);
+  while (path.basename(dir) !== 'lib' && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
 }
 
 function existing(file: string): string {
@@ -126,10 +120,10 @@ export class WorkerPool {
   private failure: Error | null = null;
   private closed = false;
 
-  /** Starts `size` workers at once; they load tfjs-wasm in the background (see ready()). */
+  /** Starts `size` workers of the worker module `entry` at once; they load tfjs-wasm in the background (see ready()). */
   constructor(
     readonly size: number,
-    readonly entry: WorkerEntry = workerEntry(),
+    readonly entry: WorkerEntry,
   ) {
     if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`WorkerPool: size must be a positive integer, got ${size}`);
     this.slots = Array.from({ length: size }, () => this.spawn(entry));
@@ -146,27 +140,28 @@ export class WorkerPool {
   }
 
   /**
-   * Sends decoder `id` to every worker lacking it. `json` is called at most once. Messages to a worker
-   * are handled in order, so jobs may be sent right after without waiting.
+   * Sends resource `id` to every worker lacking it. `payload` is called at most once. Messages to a
+   * worker are handled in order, so tasks may be sent right after without waiting.
    */
-  loadDecoder(id: string, json: () => DecoderJson): void {
+  load(id: string, payload: () => unknown): void {
     this.assertUsable();
-    let payload: DecoderJson | null = null;
+    let value: unknown = undefined;
+    let made = false;
     for (const slot of this.slots) {
       const at = slot.loaded.indexOf(id);
       if (at >= 0) {
         slot.loaded.push(...slot.loaded.splice(at, 1)); // most recently used last
         continue;
       }
-      payload ??= json();
-      this.post(slot, { type: 'load', id, json: payload });
+      if (!made) [value, made] = [payload(), true];
+      this.post(slot, { type: 'load', id, payload: value });
       slot.loaded.push(id);
-      while (slot.loaded.length > MAX_DECODERS_PER_WORKER) this.post(slot, { type: 'drop', id: slot.loaded.shift()! });
+      while (slot.loaded.length > MAX_RESOURCES_PER_WORKER) this.post(slot, { type: 'drop', id: slot.loaded.shift()! });
     }
   }
 
-  /** Forgets decoder `id` in every worker (e.g. after its weights changed). */
-  dropDecoder(id: string): void {
+  /** Forgets resource `id` in every worker (e.g. after its weights changed). */
+  drop(id: string): void {
     for (const slot of this.slots) {
       const at = slot.loaded.indexOf(id);
       if (at < 0) continue;
@@ -175,19 +170,16 @@ export class WorkerPool {
     }
   }
 
-  /**
-   * One chunk on worker `index`. The points' buffer is transferred, so pass a copy the caller no longer
-   * needs.
-   */
-  runChunk(index: number, job: ChunkJob): Promise<ChunkResult> {
+  /** One task on worker `index`. The buffers in `transfer` are handed over: pass copies the caller no longer needs. */
+  run(index: number, { id, task, transfer = [] }: PoolTask): Promise<TaskResult> {
     this.assertUsable();
     const slot = this.slots[index];
-    if (!slot.loaded.includes(job.id)) throw new Error(`WorkerPool: decoder ${job.id} was not loaded into worker ${index}`);
-    const id = this.nextJob++;
-    return new Promise<ChunkResult>((resolve, reject) => {
-      this.pending.set(id, { slot, resolve, reject });
+    if (!slot.loaded.includes(id)) throw new Error(`WorkerPool: resource ${id} was not loaded into worker ${index}`);
+    const job = this.nextJob++;
+    return new Promise<TaskResult>((resolve, reject) => {
+      this.pending.set(job, { slot, resolve, reject });
       this.setBusy(slot, +1);
-      this.post(slot, { type: 'metric', job: id, ...job }, [job.points.buffer as ArrayBuffer]);
+      this.post(slot, { type: 'run', job, id, task }, transfer);
     });
   }
 
@@ -243,7 +235,7 @@ export class WorkerPool {
     if (!p) return;
     this.pending.delete(msg.job);
     this.setBusy(p.slot, -1);
-    if (msg.type === 'result') p.resolve({ tensors: msg.tensors, seconds: msg.seconds });
+    if (msg.type === 'result') p.resolve({ data: msg.data, seconds: msg.seconds });
     else p.reject(new Error(msg.message));
   }
 
@@ -280,24 +272,26 @@ export class WorkerPool {
   }
 }
 
-let shared: WorkerPool | null = null;
+const shared = new Map<string, WorkerPool>();
 
 /**
- * The process-wide pool with threadCount() - 1 workers, started on first use (and again after a failure),
- * or null when only one thread is to be used.
+ * The process-wide pool of worker module `entry` with threadCount() - 1 workers, started on first use (and
+ * again after a failure), or null when only one thread is to be used.
  */
-export function sharedPool(): WorkerPool | null {
+export function sharedPool(entry: WorkerEntry): WorkerPool | null {
   const workers = threadCount() - 1;
   if (workers < 1) return null;
-  if (shared && shared.usable && shared.size === workers) return shared;
-  void shared?.close();
-  shared = new WorkerPool(workers);
-  return shared;
+  const known = shared.get(entry.script);
+  if (known && known.usable && known.size === workers) return known;
+  void known?.close();
+  const pool = new WorkerPool(workers, entry);
+  shared.set(entry.script, pool);
+  return pool;
 }
 
-/** Closes the process-wide pool, if any (tests and long-lived hosts; plain scripts need not). */
+/** Closes the process-wide pools, if any (tests and long-lived hosts; plain scripts need not). */
 export async function closeSharedPool(): Promise<void> {
-  const p = shared;
-  shared = null;
-  await p?.close();
+  const pools = [...shared.values()];
+  shared.clear();
+  await Promise.all(pools.map((p) => p.close()));
 }

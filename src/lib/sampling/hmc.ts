@@ -15,7 +15,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/rng';
 import { InputError } from '../util/errors';
-import { PosteriorMetric, valueAndRowGradients } from '../geometry/posterior-metric';
+import type { Metric } from '../geometry/metric';
+import { logVolumeWithGrad, valueAndRowGradients } from '../geometry/log-volume';
 
 /** An unnormalised log-density over R^d, batched, with its gradient. */
 export interface LogDensity {
@@ -29,9 +30,9 @@ export function autodiffDensity(dim: number, logp: (z: tf.Tensor2D) => tf.Tensor
   return { dim, withGrad: (z) => valueAndRowGradients(logp, z) };
 }
 
-/** The Riemannian uniform distribution of a posterior metric: log p(z) = log sqrt(det G(z)) + const. */
-export function riemannianUniform(metric: PosteriorMetric): LogDensity {
-  return { dim: metric.dim, withGrad: (z) => metric.logSqrtDetGWithGrad(z) };
+/** The Riemannian uniform distribution of any metric: log p(z) = log sqrt(det G(z)) + const. */
+export function riemannianUniform(metric: Metric): LogDensity {
+  return { dim: metric.dim, withGrad: (z) => logVolumeWithGrad(metric, z) };
 }
 
 export interface HmcOptions {
