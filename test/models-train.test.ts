@@ -6,11 +6,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint } from '../src/lib/models/checkpoint';
-import { EpochRecord, ExperimentConfig, cacheKey, klWeightAt, trainOrLoad, trainVae } from '../src/lib/models/train';
+import { ExperimentConfig, cacheKey, trainOrLoad, trainVae } from '../src/lib/models/train';
 import { Vae, VaeConfig } from '../src/lib/models/vae';
 import { InputError } from '../src/lib/util/errors';
 import { Rng } from '../src/lib/util/rng';
 import { setupBackend } from './helpers';
+import { EpochRecord, klWeightAt } from '../src/lib/models/train-config';
 
 before(setupBackend);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lso-train-'));

@@ -2,10 +2,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Vae, VaeConfig, mnistVaeConfig, reconstructionNll } from '../src/lib/models/vae';
+import { Vae, VaeConfig, mnistVaeConfig, reconstructionNll } from '../src/lib/models/vae';
 import { InputError } from '../src/lib/util/errors';
 import { Rng } from '../src/lib/util/rng';
 import { expectNoLeak, maxRelErr, setupBackend } from './helpers';
+import { Adam } from '../src/lib/optim/adam';
 
 before(setupBackend);
 

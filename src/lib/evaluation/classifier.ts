@@ -15,7 +15,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Mlp, createMlp } from '../nn/mlp';
-import { Adam } from '../models/vae';
 import { fingerprintData } from '../models/train';
 import { bytesOf, decodeWeight, weightsDigest } from '../models/checkpoint';
 import { mapPointBatches } from '../runtime/batch';
@@ -23,6 +22,7 @@ import { writeJsonAtomic } from '../util/atomic';
 import { InputError } from '../util/errors';
 import { Progress, ProgressMode } from '../util/progress';
 import { Rng } from '../util/rng';
+import { Adam } from '../optim/adam';
 
 export interface ClassifierConfig {
   /** Hidden widths; the last is the feature dimension (default [512, 128]). */

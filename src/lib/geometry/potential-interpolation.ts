@@ -18,9 +18,9 @@
  * loops that the smooth basis alone would allow. Adam on the coefficients, all pairs as one batch.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam } from '../models/vae';
 import { CurveBatch, curveBatch, straightLines, uniformParameters } from './curves';
 import { PosteriorMetric, logSqrtDetGAt } from './posterior-metric';
+import { Adam } from '../optim/adam';
 
 export interface PotentialInterpolationOptions {
   /** K, sine modes per coordinate (default 8). */

@@ -8,8 +8,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { writeJsonAtomic } from '../util/atomic';
 import { InputError } from '../util/errors';
-import type { EpochRecord, TrainConfig } from './train';
 import { Vae, VaeConfig } from './vae';
+import type { EpochRecord, TrainConfig } from './train-config';
 
 export const VAE_CHECKPOINT_FORMAT = 'vae-checkpoint/v1';
 

@@ -12,7 +12,9 @@ import { positiveInt } from '../util/errors';
 import { Rng } from '../util/rng';
 import { GaussianDecoder } from './decoder';
 import { CachedModel, ModelCacheOptions, NoisePool, StatSums, TrainableModel, ZooTrainConfig, namedNetVariables, nonNegativeNumber, trainModelOrLoad } from './generator-zoo';
-import { Adam, AdamOptions, NamedVariable, NetConfig, checkNet, cloneMlp, netSpec, reconstructionNll } from './vae';
+import { reconstructionNll } from './vae';
+import { Adam, AdamOptions } from '../optim/adam';
+import { NamedVariable, NetConfig, checkNet, cloneMlp, netSpec } from '../nn/net-config';
 
 export interface DaeConfig {
   /** D, the data dimension. */

@@ -21,8 +21,10 @@ import { InputError } from '../util/errors';
 import { Progress, ProgressMode, fmtSecs, isInNotebook } from '../util/progress';
 import { Rng } from '../util/rng';
 import { WeightJson, bytesOf, decodeWeight, weightsDigest } from './checkpoint';
-import { TrainConfig, fingerprintData, resolveTrainConfig } from './train';
-import type { AdamOptions, NamedVariable, NetConfig } from './vae';
+import { fingerprintData } from './train';
+import { type AdamOptions } from '../optim/adam';
+import { type NamedVariable, type NetConfig } from '../nn/net-config';
+import { TrainConfig, resolveTrainConfig } from './train-config';
 
 // ---------------------------------------------------------------------------------------------------------
 // Shapes

@@ -2,6 +2,7 @@
 export * from './decoder';
 export * from './vae';
 export * from './decoder-fields';
+export * from './train-config';
 export * from './train';
 export * from './checkpoint';
 export * from './rbf-fit';

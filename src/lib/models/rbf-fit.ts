@@ -17,7 +17,8 @@ import { RbfPrecision, projectNonNegative, rbfFeatures } from '../nn/rbf';
 import { kmeans } from '../stats/kmeans';
 import { InputError } from '../util/errors';
 import { Rng } from '../util/rng';
-import { Adam, Vae } from './vae';
+import { Vae } from './vae';
+import { Adam } from '../optim/adam';
 
 export type RbfObjective = 'log-variance' | 'elbo';
 

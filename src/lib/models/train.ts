@@ -14,47 +14,8 @@ import { InputError } from '../util/errors';
 import { Progress, ProgressMode, fmtSecs, isInNotebook } from '../util/progress';
 import { Rng } from '../util/rng';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { AdamOptions, Vae, VaeConfig, resolveVaeConfig } from './vae';
-
-export interface TrainConfig {
-  epochs: number;
-  /** Default 128. The last batch of an epoch may be smaller. */
-  batchSize?: number;
-  /** Adam's step size, default 1e-3. */
-  learningRate?: number;
-  /** Adam's other constants (defaults 0.9, 0.999, 1e-8). */
-  adam?: Omit<AdamOptions, 'learningRate'>;
-  /**
-   * KL warm-up: the KL weight rises linearly, step by step, from 0 to the model's beta over this many
-   * epochs (Sønderby et al. 2016), then stays at beta. Default 0 (no warm-up).
-   */
-  klWarmupEpochs?: number;
-  /** Seed of the shuffling and of the reparametrisation noise, default 0. */
-  seed?: number;
-  /**
-   * Early stopping: stop after this many epochs without a validation-loss improvement larger than
-   * minDelta, and restore the best epoch's weights. Needs validation data; default none.
-   */
-  patience?: number;
-  minDelta?: number;
-}
-
-export type ResolvedTrainConfig = Required<Omit<TrainConfig, 'patience' | 'adam'>> & Pick<TrainConfig, 'patience' | 'adam'>;
-
-export interface EpochRecord {
-  /** 1-based. */
-  epoch: number;
-  /** Mean reconstruction + klWeight * kl over the epoch's examples (the objective minimised). */
-  loss: number;
-  /** Mean -log p(x|z), nats. */
-  reconstruction: number;
-  kl: number;
-  /** The KL weight at the epoch's last step. */
-  klWeight: number;
-  /** Mean reconstruction + beta * kl on the validation data (full beta, fixed noise seed): comparable across epochs. */
-  val_loss?: number;
-  seconds: number;
-}
+import { Vae, VaeConfig, resolveVaeConfig } from './vae';
+import { TrainConfig, EpochRecord, resolveTrainConfig, klWeightAt } from './train-config';
 
 export interface TrainOptions {
   /** Validation rows [M, D], for val_loss and early stopping. */
@@ -73,38 +34,6 @@ export interface TrainResult {
   bestEpoch: number;
   stoppedEarly: boolean;
   seconds: number;
-}
-
-export function resolveTrainConfig(c: TrainConfig): ResolvedTrainConfig {
-  const posInt = (v: unknown, where: string): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new InputError(`TrainConfig.${where}`, `expected a positive integer, got ${JSON.stringify(v)}`);
-    return v;
-  };
-  const nonNeg = (v: number, where: string): number => {
-    if (!(v >= 0) || !Number.isFinite(v)) throw new InputError(`TrainConfig.${where}`, `expected a number >= 0, got ${JSON.stringify(v)}`);
-    return v;
-  };
-  const lr = c.learningRate ?? 1e-3;
-  if (!(lr > 0)) throw new InputError('TrainConfig.learningRate', `expected a positive number, got ${JSON.stringify(c.learningRate)}`);
-  return {
-    epochs: posInt(c.epochs, 'epochs'),
-    batchSize: posInt(c.batchSize ?? 128, 'batchSize'),
-    learningRate: lr,
-    ...(c.adam ? { adam: c.adam } : {}),
-    klWarmupEpochs: nonNeg(c.klWarmupEpochs ?? 0, 'klWarmupEpochs'),
-    seed: c.seed ?? 0,
-    ...(c.patience !== undefined ? { patience: posInt(c.patience, 'patience') } : {}),
-    minDelta: nonNeg(c.minDelta ?? 0, 'minDelta'),
-  };
-}
-
-/**
- * The KL weight at (0-based) global step `step`: beta * min(1, step / (warmupEpochs * stepsPerEpoch)).
- * It starts at 0, so the first steps train an autoencoder, and reaches beta after the warm-up epochs.
- */
-export function klWeightAt(step: number, stepsPerEpoch: number, warmupEpochs: number, beta: number): number {
-  if (warmupEpochs <= 0) return beta;
-  return beta * Math.min(1, step / (warmupEpochs * stepsPerEpoch));
 }
 
 /** Copies rows `order[start .. start + count)` of data [N, D] into out [count, D]. */

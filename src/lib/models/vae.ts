@@ -1,7 +1,7 @@
 /**
  * A variational autoencoder with a diagonal-Gaussian encoder q(z|x) = N(mu(x), diag exp(logvar(x))) and a
- * Bernoulli or Gaussian decoder p(x|z), configured by plain typed objects (pythae style), plus the Adam
- * optimiser that trains it.
+ * Bernoulli or Gaussian decoder p(x|z), configured by plain typed objects (pythae style); it is trained with
+ * ../optim/adam and the hand-written backpropagation of ../nn/backprop.
  *
  * Training does not use tfjs autodiff. On the wasm backend the tape, the generic gradients (MatMul's uses the
  * transpose flags, which are 7-15x slower there) and the per-op overhead cost more than the arithmetic, so
@@ -15,23 +15,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ActivationSpec, activate, activationDerivative, isActivationName, ACTIVATION_NAMES } from '../nn/activations';
-import { Layer, Mlp, createMlp } from '../nn/mlp';
+import { Mlp, createMlp } from '../nn/mlp';
 import { InputError } from '../util/errors';
 import { Rng } from '../util/rng';
 import { GaussianDecoder } from './decoder';
+import { AdamOptions, Adam } from '../optim/adam';
+import { NetConfig, checkNet, NamedVariable, netSpec, cloneMlp } from '../nn/net-config';
+import { forwardTrace, backwardTrace } from '../nn/backprop';
+import { transposeRows } from '../numerics/dense';
 
 // ---------------------------------------------------------------------------------------------------------
 // Configuration
-
-export type ActivationLike = ActivationSpec | ActivationSpec['name'];
-
-/** Hidden layers of one network; the output layer is added by the VAE (its width and activation are fixed). */
-export interface NetConfig {
-  /** Hidden widths from input to output, e.g. [256, 64]. May be empty. */
-  hidden: number[];
-  /** One activation per hidden layer. */
-  activations: ActivationLike[];
-}
 
 export type Likelihood = 'bernoulli' | 'gaussian';
 
@@ -81,24 +75,6 @@ export function mnistVaeConfig(overrides: Partial<VaeConfig> = {}): VaeConfig {
   };
 }
 
-export function checkNet(c: unknown, where: string): NetConfig {
-  const n = c as NetConfig;
-  if (typeof c !== 'object' || c === null || !Array.isArray(n.hidden) || !Array.isArray(n.activations)) {
-    throw new InputError(where, 'expected { hidden: number[], activations: string[] }');
-  }
-  n.hidden.forEach((w, i) => {
-    if (!Number.isInteger(w) || w <= 0) throw new InputError(`${where}.hidden[${i}]`, `expected a positive integer, got ${JSON.stringify(w)}`);
-  });
-  if (n.activations.length !== n.hidden.length) {
-    throw new InputError(`${where}.activations`, `expected ${n.hidden.length} activations (one per hidden layer), got ${n.activations.length}`);
-  }
-  n.activations.forEach((a, i) => {
-    const name = typeof a === 'string' ? a : a?.name;
-    if (!isActivationName(name)) throw new InputError(`${where}.activations[${i}]`, `expected one of ${ACTIVATION_NAMES.join(', ')}, got ${JSON.stringify(a)}`);
-  });
-  return { hidden: [...n.hidden], activations: [...n.activations] };
-}
-
 function positive(v: unknown, where: string, integer: boolean): number {
   if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
     throw new InputError(where, `expected a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(v)}`);
@@ -125,158 +101,6 @@ export function resolveVaeConfig(c: VaeConfig): ResolvedVaeConfig {
     beta,
     seed: c.seed ?? 0,
   };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Adam
-
-export interface AdamOptions {
-  learningRate?: number;
-  beta1?: number;
-  beta2?: number;
-  /** Added to sqrt(v_hat), as torch and tf.train.adam do; default 1e-8 (torch's). */
-  epsilon?: number;
-}
-
-/**
- * Adam (Kingma & Ba) with the bias corrections folded into two scalars shared by all parameters, so each
- * parameter costs 12 element-wise ops: lr_t = lr sqrt(1 - b2^t) / (1 - b1^t) and eps_t = eps sqrt(1 - b2^t)
- * give exactly p -= lr m_hat / (sqrt(v_hat) + eps), the update of torch and tf.train.adam. Packing all parameters into one vector would need
- * slices, which on wasm copy the whole source tensor each (readSync), so the update stays per parameter.
- */
-export class Adam {
-  readonly learningRate: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly epsilon: number;
-  private readonly m: tf.Variable[];
-  private readonly v: tf.Variable[];
-  private t = 0;
-
-  constructor(
-    readonly params: tf.Variable[],
-    opts: AdamOptions = {},
-  ) {
-    this.learningRate = opts.learningRate ?? 1e-3;
-    this.beta1 = opts.beta1 ?? 0.9;
-    this.beta2 = opts.beta2 ?? 0.999;
-    this.epsilon = opts.epsilon ?? 1e-8;
-    // tidy frees the zero tensors; the variables keep their data.
-    this.m = tf.tidy(() => params.map((p) => tf.variable(tf.zerosLike(p), false)));
-    this.v = tf.tidy(() => params.map((p) => tf.variable(tf.zerosLike(p), false)));
-  }
-
-  /** Steps taken so far. */
-  get iterations(): number {
-    return this.t;
-  }
-
-  /** One update; `grads` align with `params`. `learningRate` overrides the constructor's for this step. */
-  step(grads: tf.Tensor[], learningRate = this.learningRate): void {
-    if (grads.length !== this.params.length) throw new Error(`Adam.step: ${grads.length} gradients for ${this.params.length} parameters`);
-    this.t += 1;
-    const c2 = Math.sqrt(1 - this.beta2 ** this.t);
-    tf.tidy(() => {
-      const oneMinusB1 = tf.scalar(1 - this.beta1);
-      const oneMinusB2 = tf.scalar(1 - this.beta2);
-      const lrT = tf.scalar((learningRate * c2) / (1 - this.beta1 ** this.t));
-      const epsT = tf.scalar(this.epsilon * c2);
-      this.params.forEach((p, i) => {
-        const g = grads[i];
-        const m = this.m[i];
-        const v = this.v[i];
-        const mNew = tf.add(m, tf.mul(tf.sub(g, m), oneMinusB1));
-        const vNew = tf.add(v, tf.mul(tf.sub(tf.square(g), v), oneMinusB2));
-        m.assign(mNew);
-        v.assign(vNew);
-        p.assign(tf.sub(p, tf.mul(tf.div(mNew, tf.add(tf.sqrt(vNew), epsT)), lrT)));
-      });
-    });
-  }
-
-  dispose(): void {
-    for (const t of [...this.m, ...this.v]) t.dispose();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Hand-written backpropagation through an Mlp
-
-/** What the backward pass needs: the input of every layer, and the net's output. */
-interface Trace {
-  inputs: tf.Tensor2D[];
-  output: tf.Tensor2D;
-}
-
-/**
- * softplus as relu(x) - log(sigmoid(|x|)): one slow log instead of activations.ts's exp and log1p (sigmoid
- * is vectorised on wasm); sigmoid(|x|) >= 1/2, so nothing underflows.
- */
-function softplusForTraining(spec: ActivationSpec, x: tf.Tensor): tf.Tensor {
-  const beta = spec.beta ?? 1;
-  if ((spec.threshold ?? 20) < 17) return activate(spec, x); // a real kink: keep the reference formula
-  const bx = beta === 1 ? x : tf.mul(x, beta);
-  const y = tf.sub(tf.relu(bx), tf.log(tf.sigmoid(tf.abs(bx))));
-  return beta === 1 ? y : tf.div(y, beta);
-}
-
-function activationForward(spec: ActivationSpec, x: tf.Tensor2D): tf.Tensor2D {
-  return (spec.name === 'softplus' ? softplusForTraining(spec, x) : activate(spec, x)) as tf.Tensor2D;
-}
-
-/** dL/d(pre) from dL/d(post), using the cached value where that is cheaper than recomputing. */
-function activationBackward(spec: ActivationSpec, pre: tf.Tensor2D, post: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
-  switch (spec.name) {
-    case 'tanh':
-      return tf.mul(dy, tf.sub(1, tf.square(post))) as tf.Tensor2D;
-    case 'sigmoid':
-      return tf.mul(dy, tf.mul(post, tf.sub(1, post))) as tf.Tensor2D;
-    case 'elu': // exp(x) = post + 1 where x <= 0, 1 elsewhere
-      return tf.mul(dy, tf.add(tf.sub(post, tf.relu(post)), 1)) as tf.Tensor2D;
-    case 'linear':
-      return dy;
-    default: // relu, softplus: cheap from the input
-      return tf.mul(dy, activationDerivative(spec, pre)) as tf.Tensor2D;
-  }
-}
-
-function forwardTrace(net: Mlp, x: tf.Tensor2D): Trace {
-  const inputs: tf.Tensor2D[] = [];
-  let h = x;
-  for (const l of net.layers) {
-    inputs.push(h);
-    h = l.kind === 'dense' ? (tf.fused.matMul({ a: h, b: l.kernel, bias: l.bias }) as tf.Tensor2D) : activationForward(l.spec, h);
-  }
-  return { inputs, output: h };
-}
-
-/**
- * Gradients of the net's variables (in net.variables() order) and of its input, given dL/d(output) [B, out].
- *
- * Each dense layer works from dy^T: db = rowsum(dy^T) (a fast last-axis reduce; sum over axis 0 transposes
- * internally), dK = x^T dy, and dx = (K dy^T)^T, so that the big packed operand of every matMul is an
- * activation [B, *] rather than a kernel: for the 256 x 784 output layer that is 1.2 ms against 1.9 ms for
- * dy K^T. `inputT` is x^T of the first layer when the caller has it (the batch, transposed on the host).
- */
-function backwardTrace(net: Mlp, trace: Trace, dy: tf.Tensor2D, opts: { inputT?: tf.Tensor2D; needInputGrad: boolean }): { grads: tf.Tensor[]; dx: tf.Tensor2D | null } {
-  const layers = net.layers;
-  const firstDense = layers.findIndex((l) => l.kind === 'dense');
-  const reversed: tf.Tensor[] = [];
-  let g = dy;
-  for (let i = layers.length - 1; i >= 0; i--) {
-    const l = layers[i];
-    const x = trace.inputs[i];
-    if (l.kind === 'activation') {
-      if (i < firstDense && !opts.needInputGrad) break;
-      g = activationBackward(l.spec, x, i + 1 < layers.length ? trace.inputs[i + 1] : trace.output, g);
-      continue;
-    }
-    const gT = tf.transpose(g);
-    const xT = i === 0 && opts.inputT ? opts.inputT : tf.transpose(x);
-    reversed.push(tf.sum(gT, 1), tf.matMul(xT, g)); // bias, kernel
-    if (i > firstDense || opts.needInputGrad) g = tf.transpose(tf.matMul(l.kernel, gT)) as tf.Tensor2D;
-  }
-  return { grads: reversed.reverse(), dx: opts.needInputGrad ? g : null };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -385,38 +209,12 @@ export interface EvalOptions {
   beta?: number;
 }
 
-/** A named variable, for checkpoints: "encoder/0/kernel", "mean/2/bias", "std/1/kernel". */
-export interface NamedVariable {
-  name: string;
-  variable: tf.Variable;
-}
-
 /** Optimiser state and the on-device sums of [loss, reconstruction, kl] since the last read. */
 interface TrainingState {
   adam: Adam;
   sums: tf.Variable<tf.Rank.R1>;
   examples: number;
   steps: number;
-}
-
-export function netSpec(inDim: number, net: NetConfig, outDim: number, outAct: ActivationLike): { sizes: number[]; activations: ActivationLike[] } {
-  return { sizes: [inDim, ...net.hidden, outDim], activations: [...net.activations, outAct] };
-}
-
-/** A copy of the net with its own variables (plus optional extra layers), so that disposing one leaves the other. */
-export function cloneMlp(net: Mlp, extra: Layer[] = []): Mlp {
-  const layers: Layer[] = [];
-  // tidy disposes the clones; the variables keep their data.
-  tf.tidy(() => {
-    for (const l of net.layers) {
-      layers.push(
-        l.kind === 'dense'
-          ? { kind: 'dense', kernel: tf.variable(l.kernel.clone(), true), bias: tf.variable(l.bias.clone(), true) }
-          : { kind: 'activation', spec: { ...l.spec } },
-      );
-    }
-  });
-  return new Mlp([...layers, ...extra]);
 }
 
 export class Vae {
@@ -696,16 +494,6 @@ export class Vae {
     }
     return data.length / this.inputDim;
   }
-}
-
-/** x^T [cols, rows] of a row-major [rows, cols] array. */
-export function transposeRows(x: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let j = 0; j < cols; j++) {
-    const o = j * rows;
-    for (let i = 0; i < rows; i++) out[o + i] = x[i * cols + j];
-  }
-  return out;
 }
 
 /** A fresh VAE from a config (weights drawn from config.seed). */

@@ -252,3 +252,13 @@ export function solveDense(a: Float64Array, y: Float64Array, d: number): Float64
   }
   return x;
 }
+
+/** x^T [cols, rows] of a row-major [rows, cols] array. */
+export function transposeRows(x: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let j = 0; j < cols; j++) {
+    const o = j * rows;
+    for (let i = 0; i < rows; i++) out[o + i] = x[i * cols + j];
+  }
+  return out;
+}

@@ -16,7 +16,7 @@ import type { ImageSet } from '../data/types';
 import { GaussianDecoder } from '../models/decoder';
 import { decodeMeans } from '../models/decoder-fields';
 import { RbfFitReport, fitVaePrecision } from '../models/rbf-fit';
-import { EpochRecord, TrainConfig, trainOrLoad } from '../models/train';
+import { trainOrLoad } from '../models/train';
 import { Vae, VaeConfig } from '../models/vae';
 import { expectedMetric } from '../geometry/decoder-metric';
 import { LatentGrid, fieldsAt } from '../geometry/fields';
@@ -31,6 +31,7 @@ import type { Figure } from '../plots/types';
 import { Profile, repoRoot } from '../notebook/env';
 import { studyGrid } from './lso';
 import { strideRows } from './zoo-study';
+import { EpochRecord, TrainConfig } from '../models/train-config';
 
 /** The five kinds: Fashion-MNIST labels and the names the figures use. Shoes are the sneakers (label 7). */
 export const FASHION_KINDS: readonly { label: number; name: string }[] = [

@@ -16,7 +16,7 @@ import type { ImageSet } from '../data/types';
 import { Vae, VaeConfig } from '../models/vae';
 import { GaussianDecoder } from '../models/decoder';
 import { decodeMeans } from '../models/decoder-fields';
-import { EpochRecord, TrainConfig, trainOrLoad } from '../models/train';
+import { trainOrLoad } from '../models/train';
 import { PosteriorMetric, PosteriorMetricOptions, logSqrtDetGAt, posteriorMetric } from '../geometry/posterior-metric';
 import { PotentialInterpolationOptions, integratedPotential, potentialInterpolation } from '../geometry/potential-interpolation';
 import { CurveBatch, arcLengthReparametrize, curveBatch, segmentLengths, straightLines } from '../geometry/curves';
@@ -40,6 +40,7 @@ import { imageGrid, imageStrip } from '../plots/images';
 import { lineChart, tableFigure } from '../plots/charts';
 import type { Figure, Trace } from '../plots/types';
 import { mean, quantile } from '../numerics/statistics';
+import { EpochRecord, TrainConfig } from '../models/train-config';
 
 export interface PipelineOptions {
   /** Default: .cache/models of the checkout, whatever the working directory. */

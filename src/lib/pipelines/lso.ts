@@ -7,7 +7,7 @@ import { loadMnist } from '../data/mnist';
 import { surfaceWithHole } from '../data/toy';
 import { Vae, VaeConfig } from '../models/vae';
 import { GaussianDecoder } from '../models/decoder';
-import { EpochRecord, TrainConfig, trainOrLoad } from '../models/train';
+import { trainOrLoad } from '../models/train';
 import { RbfFitReport, fitVaePrecision } from '../models/rbf-fit';
 import { meanStdAt } from '../models/decoder-fields';
 import { expectedMetric } from '../geometry/decoder-metric';
@@ -17,6 +17,7 @@ import { latentHeatmap } from '../plots/fields';
 import type { Figure } from '../plots/types';
 import * as path from 'node:path';
 import { Profile, repoRoot } from '../notebook/env';
+import { EpochRecord, TrainConfig } from '../models/train-config';
 
 export type LsoDataset = 'surface' | 'mnist01';
 

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { loadMnist } from '../data/mnist';
 import { GaussianDecoder } from '../models/decoder';
 import { Vae } from '../models/vae';
-import { EpochRecord, trainOrLoad, trainVae } from '../models/train';
+import { trainOrLoad, trainVae } from '../models/train';
 import { GeneratorOptions, ZooEpochRecord, ZooTrainConfig, generatorLabel, zooNets } from '../models/generator-zoo';
 import { Dae, trainDaeOrLoad } from '../models/dae';
 import { Gan, trainGanOrLoad } from '../models/gan';
@@ -29,6 +29,7 @@ import type { Axis, Figure, Trace } from '../plots/types';
 import { Profile, repoRoot } from '../notebook/env';
 import { Rng } from '../util/rng';
 import { quantile } from '../numerics/statistics';
+import { EpochRecord } from '../models/train-config';
 
 export type GeneratorKind = 'vae' | 'dae' | 'gan';
 

@@ -15,7 +15,7 @@ import { PointsInput, toFlatPoints } from '../geometry/geodesics';
 import { Rng } from '../util/rng';
 import { nearestDistances } from '../geometry/support';
 import { quantile } from '../numerics/statistics';
-import { symmetricEigen, inverseSqrtSymmetric } from '../numerics/dense';
+import { inverseSqrtSymmetric } from '../numerics/dense';
 
 export interface WalkOptions {
   /** Steps per walker. */
