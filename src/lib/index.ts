@@ -1,58 +1,23 @@
 /**
  * latent-geometry: the Riemannian geometry of deep generative models' latent spaces.
- * Data flows one way: data -> models -> geometry (metrics) -> algorithms -> plots/notebook.
+ * The root re-exports the library's layers, lowest first (data flows one way: util/runtime -> data -> nn
+ * -> models -> geometry -> algorithms -> plots/notebook); the per-notebook studies and the teaching
+ * machinery are namespaces, `studies` and `classroom`. See DEVELOPERS.md for the layout.
  */
-export * from './util/rng';
-export * from './util/errors';
-export * from './util/atomic';
-export * from './util/progress';
-export * from './runtime/backend';
-export * from './nn/activations';
-export * from './nn/linear';
-export * from './nn/mlp';
-export * from './nn/rbf';
-export * from './nn/jacobian';
-export * from './models';
-export * from './stats';
-export * from './geometry/metric';
-export * from './geometry/decoder-metric';
-export * from './numerics/dense';
-export * from './geometry/fields';
-export * from './geometry/support';
-export * from './geometry/tangent-qr';
-export * from './geometry/curves';
-export * from './geometry/curve-energy';
-export * from './numerics/block-tridiagonal';
-export * from './geometry/geodesics';
-export * from './geometry/graph';
-export * from './geometry/expmap';
-export * from './geometry/distances';
-export * from './geometry/reference-metrics';
-export * from './geometry/parallel-fields';
-export * from './runtime/pool';
-export * from './runtime/batch';
-export * from './io/decoder-json';
+export * from './util';
+export * from './runtime';
+export * from './numerics';
 export * from './data';
+export * from './stats';
+export * from './nn';
+export * from './optim';
+export * from './models';
+export * from './io';
+export * from './geometry';
+export * from './sampling';
+export * from './evaluation';
 export * from './plots';
 export * from './notebook';
-export * from './pipelines/lso';
 export * from './classroom/checks';
-export * from './classroom/nbgrader';
-export * from './classroom/release';
-export * from './classroom/grade';
-export * from './classroom/report';
-export * from './sampling/index';
-export * from './models/generator-zoo';
-export * from './models/dae';
-export * from './models/gan';
-export * from './pipelines/zoo-study';
-export * from './pipelines/fashion-study';
-export * from './geometry/posterior-metric';
-export * from './geometry/potential-interpolation';
-export * from './sampling/hmc';
-export * from './evaluation/fid';
-export * from './evaluation/precision-recall';
-export * from './evaluation/classifier';
-export * from './pipelines/geometric-vae';
-export * from './stats/clustering-metrics';
-export * from './pipelines/geodesic-study';
+export * as studies from './pipelines';
+export * as classroom from './classroom';

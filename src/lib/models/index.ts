@@ -1,4 +1,4 @@
-/** Generative models: the Decoder interface, the VAE, its trainer, checkpoints and the RBF precision fit. */
+/** Generative models: the Decoder interface, the VAE, its trainer, checkpoints, the RBF precision fit, and the generator zoo (DAE, GAN). */
 export * from './decoder';
 export * from './vae';
 export * from './decoder-fields';
@@ -6,3 +6,6 @@ export * from './train-config';
 export * from './train';
 export * from './checkpoint';
 export * from './rbf-fit';
+export * from './generator-zoo';
+export * from './dae';
+export * from './gan';

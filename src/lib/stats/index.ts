@@ -1,2 +1,3 @@
-/** Statistics on plain typed arrays. */
+/** Clustering on plain typed arrays: k-means, k-medoids and their scores. */
 export * from './kmeans';
+export * from './clustering-metrics';

@@ -1,0 +1,4 @@
+/** Scores of generators: the in-repo classifier, FID on its features, precision and recall. */
+export * from './classifier';
+export * from './fid';
+export * from './precision-recall';

@@ -1,0 +1,2 @@
+/** File formats: decoder-json/v1, the shipped decoders' and the CLI's format. */
+export * from './decoder-json';

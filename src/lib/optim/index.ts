@@ -1,0 +1,2 @@
+/** Optimisers for the hand-written training loops. */
+export * from './adam';

@@ -1,0 +1,6 @@
+/** The per-notebook studies (the root index exports them as the namespace `studies`). */
+export * from './lso';
+export * from './geodesic-study';
+export * from './zoo-study';
+export * from './fashion-study';
+export * from './geometric-vae';
