@@ -8,7 +8,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { fitLand, fitLandMixture, landLogDensity, landNormaliser, sampleLand, tangentBase } from '../src/lib/sampling/land';
 import { fitGaussian, gaussianLogDensity, sampleGaussian } from '../src/lib/sampling/gaussian';
 import { ConstantMetric } from '../src/lib/geometry/reference-metrics';
 import { expMap } from '../src/lib/geometry/expmap';
@@ -19,6 +18,9 @@ import { createMlp } from '../src/lib/nn/mlp';
 import { Rng } from '../src/lib/util/rng';
 import { expectNoLeak, maxRelErr, setupBackend } from './helpers';
 import { weightedMoments } from '../src/lib/numerics/statistics';
+import { fitLand, fitLandMixture } from '../src/lib/sampling/land/fit';
+import { landLogDensity, landNormaliser, sampleLand } from '../src/lib/sampling/land/density';
+import { tangentBase } from '../src/lib/sampling/land/normaliser';
 
 before(setupBackend);
 

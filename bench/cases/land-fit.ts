@@ -17,8 +17,9 @@ import * as path from 'node:path';
 import { initBackend } from '../../src/lib/runtime/backend';
 import { readDecoderJson } from '../../src/lib/io/decoder-json';
 import { expectedMetric } from '../../src/lib/geometry/decoder-metric';
-import { fitLand, subsampleRows } from '../../src/lib/sampling/land';
 import type { BenchCase } from '../run';
+import { fitLand } from '../../src/lib/sampling/land/fit';
+import { subsampleRows } from '../../src/lib/pipelines/land-study';
 
 const CODES = 500;
 const SAMPLES = 200;

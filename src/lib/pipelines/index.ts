@@ -4,3 +4,4 @@ export * from './geodesic-study';
 export * from './zoo-study';
 export * from './fashion-study';
 export * from './geometric-vae';
+export * from './land-study';
