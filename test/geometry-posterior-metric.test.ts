@@ -8,8 +8,8 @@ import { straightLines } from '../src/lib/geometry/curves';
 import { Rng } from '../src/lib/util/rng';
 import { ConstantMetric } from '../src/lib/geometry/reference-metrics';
 import { latentGrid } from '../src/lib/geometry/fields';
-import { riemannianDistanceMap } from '../src/lib/pipelines/geometric-vae';
 import { expectNoLeak, setupBackend } from './helpers';
+import { riemannianDistanceMap } from '../src/lib/geometry/graph';
 
 before(setupBackend);
 

@@ -19,12 +19,10 @@ import { decodeMeans } from '../models/decoder-fields';
 import { trainOrLoad } from '../models/train';
 import { PosteriorMetric, PosteriorMetricOptions, logSqrtDetGAt, posteriorMetric } from '../geometry/posterior-metric';
 import { PotentialInterpolationOptions, integratedPotential, potentialInterpolation } from '../geometry/potential-interpolation';
-import { CurveBatch, arcLengthReparametrize, curveBatch, segmentLengths, straightLines } from '../geometry/curves';
+import { CurveBatch, arcLengthReparametrize, straightLines } from '../geometry/curves';
 import { connectingGeodesics } from '../geometry/geodesics';
 import { ConstantMetric } from '../geometry/reference-metrics';
-import type { Metric } from '../geometry/metric';
-import { LatentGrid, latentGrid } from '../geometry/fields';
-import { LatentGraph, dijkstra } from '../geometry/graph';
+import { LatentGrid } from '../geometry/fields';
 import { nearestDistances } from '../geometry/support';
 import { HmcOptions, hmc, riemannianUniform } from '../sampling/hmc';
 import { Gmm, fitGmm, sampleGmm } from '../sampling/gaussian';
@@ -34,11 +32,6 @@ import { knnRadii, precisionRecall } from '../evaluation/precision-recall';
 import { mapPointBatches } from '../runtime/batch';
 import { Rng } from '../util/rng';
 import { Profile, repoRoot } from '../notebook/env';
-import { codePoints } from './lso';
-import { latentHeatmap, type Curve } from '../plots/fields';
-import { imageGrid, imageStrip } from '../plots/images';
-import { lineChart, tableFigure } from '../plots/charts';
-import type { Figure, Trace } from '../plots/types';
 import { mean, quantile } from '../numerics/statistics';
 import { EpochRecord, TrainConfig } from '../models/train-config';
 
@@ -222,96 +215,6 @@ export function decodeAlongCurves(decoder: GaussianDecoder, curves: CurveBatch, 
   for (let j = 0; j < d; j++) eye[j * d + j] = 1;
   const even = arcLengthReparametrize(new ConstantMetric(eye), curves, frames, { subdivisions: 1 }).curves;
   return decodeMeans(decoder, Float32Array.from(even.data));
-}
-
-export interface DistanceMap {
-  /** Riemannian distance from the source to every grid point, along the graph [ny * nx]. */
-  distances: Float64Array;
-  /** The grid node the distances start from. */
-  source: [number, number];
-  /**
-   * The same distances on a grid twice as fine (2n - 1 points a side, which contains every node of this
-   * one), at this grid's nodes: how far the graph approximation is from converged.
-   */
-  refinement: { medianRatio: number; maxRatio: number; fineNodes: number };
-}
-
-/** Grid offsets of the 16-neighbour stencil: its directions are 27 degrees apart at most. */
-const STENCIL: [number, number][] = [
-  [1, 0], [0, 1], [1, 1], [1, -1], [1, 2], [2, 1], [1, -2], [2, -1],
-];
-
-/**
- * The graph of a regular grid with edges along the 16-neighbour stencil (each direction and its opposite),
- * weighted by the Riemannian length of the straight edge (a `quadrature`-piece midpoint rule). Built
- * directly from the grid's structure: latentGraph's k-nearest-neighbour search is quadratic in the nodes.
- */
-export function gridGraph(metric: Metric, grid: LatentGrid, quadrature = 8): LatentGraph {
-  const [nx, ny] = [grid.xs.length, grid.ys.length];
-  const pairs: number[] = [];
-  for (let iy = 0; iy < ny; iy++) {
-    for (let ix = 0; ix < nx; ix++) {
-      for (const [dx, dy] of STENCIL) {
-        const [jx, jy] = [ix + dx, iy + dy];
-        if (jx >= 0 && jx < nx && jy >= 0 && jy < ny) pairs.push(iy * nx + ix, jy * nx + jx);
-      }
-    }
-  }
-  const edges = curveBatch(pairs.length / 2, 2, 2);
-  for (let e = 0; e < pairs.length; e++) edges.data.set(grid.points.subarray(2 * pairs[e], 2 * pairs[e] + 2), 2 * e);
-  const lengths = segmentLengths(metric, edges, { subdivisions: quadrature });
-  const k = nx * ny;
-  const degree = new Int32Array(k + 1);
-  for (const i of pairs) degree[i + 1]++;
-  for (let i = 0; i < k; i++) degree[i + 1] += degree[i];
-  const offsets = Int32Array.from(degree);
-  const fill = offsets.slice(0, k);
-  const neighbors = new Int32Array(pairs.length);
-  const weights = new Float64Array(pairs.length);
-  for (let e = 0; e < pairs.length / 2; e++) {
-    const [a, b] = [pairs[2 * e], pairs[2 * e + 1]];
-    neighbors[fill[a]] = b;
-    weights[fill[a]++] = lengths[e];
-    neighbors[fill[b]] = a;
-    weights[fill[b]++] = lengths[e];
-  }
-  return { dim: 2, nodes: Float64Array.from(grid.points), offsets, neighbors, weights };
-}
-
-/** The grid node nearest to a point. */
-function nearestNode(grid: LatentGrid, p: [number, number]): number {
-  let best = 0;
-  for (let i = 1; i < grid.points.length / 2; i++) {
-    if (Math.hypot(grid.points[2 * i] - p[0], grid.points[2 * i + 1] - p[1]) < Math.hypot(grid.points[2 * best] - p[0], grid.points[2 * best + 1] - p[1])) best = i;
-  }
-  return best;
-}
-
-/**
- * Riemannian distances from one point to every grid point, approximated by shortest paths (Dijkstra) on
- * the 16-neighbour grid graph whose edges weigh their Riemannian lengths: a graph version of fast marching,
- * whose paths may turn only at nodes (in a flat isotropic metric it overestimates by at most 1 / cos(13.3 deg) - 1,
- * 2.8%, half the largest angle between stencil directions). The approximation is checked by repeating it on a grid twice as fine.
- * (The BVP geodesic solver is no reference here: its midpoint rule steps over the narrow peaks of G.)
- */
-export function riemannianDistanceMap(metric: Metric, grid: LatentGrid, from: [number, number]): DistanceMap {
-  const [nx, ny] = [grid.xs.length, grid.ys.length];
-  const src = nearestNode(grid, from);
-  const { dist } = dijkstra(gridGraph(metric, grid), [src], [0]);
-  const fine = latentGrid({ xmin: grid.xs[0], xmax: grid.xs[nx - 1], ymin: grid.ys[0], ymax: grid.ys[ny - 1], n: [2 * nx - 1, 2 * ny - 1] });
-  const fineDist = dijkstra(gridGraph(metric, fine), [2 * Math.floor(src / nx) * (2 * nx - 1) + 2 * (src % nx)], [0]).dist;
-  const ratios: number[] = [];
-  for (let iy = 0; iy < ny; iy++) {
-    for (let ix = 0; ix < nx; ix++) {
-      const f = fineDist[2 * iy * (2 * nx - 1) + 2 * ix];
-      if (f > 0) ratios.push(dist[iy * nx + ix] / f);
-    }
-  }
-  return {
-    distances: dist,
-    source: [grid.points[2 * src], grid.points[2 * src + 1]],
-    refinement: { medianRatio: quantile(ratios, 0.5), maxRatio: Math.max(...ratios), fineNodes: fine.points.length / 2 },
-  };
 }
 
 /** log sqrt(det G) over a grid (for the heat map). */
@@ -579,172 +482,5 @@ export function byMethod<T>(results: MethodResult[], f: (r: MethodResult) => T):
   return Object.fromEntries(results.map((r) => [r.method, f(r)])) as Record<GenerationMethod, T>;
 }
 
-/** { "1000": { training_means: {fid, precision, recall}, ... }, ... } of the ablation. */
-export function ablationBySize(rows: LowDataRow[]): Record<string, ReturnType<typeof ablationSummary>> {
-  return Object.fromEntries(rows.map((r) => [String(r.trainSize), ablationSummary(r.ablation)]));
-}
-
-/** A score against the training size, one line per method, the ablation's floor-K-lambda sampler dashed. */
-export function scoreBySizeChart(rows: LowDataRow[], key: keyof SampleScores, title: string): Figure {
-  const x = rows.map((r) => r.trainSize);
-  const floor = rows.map((r) => r.ablation.find((a) => a.name === 'riemannian_uniform_floor_K_lambda')?.[key] ?? NaN);
-  return lineChart({
-    series: [
-      ...GENERATION_METHODS.map((method) => ({ name: METHOD_LABELS[method], x, y: rows.map((r) => r.results.find((v) => v.method === method)![key]) })),
-      { name: 'Riemannian uniform, floor Kλ (ablation)', x, y: floor, dash: 'dash' },
-    ],
-    title,
-    xTitle: 'training images',
-    yTitle: key === 'fid' ? 'FID (classifier features)' : key,
-    logX: true,
-  });
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Figures
-
-/**
- * The training codes (at most `max`, by a stride) coloured by class, for plotting over a 2-D field. Rings
- * and disks alternate in the data, so an even stride would show one class only: pass max >= N there.
- */
-export function modelCodePoints(m: GvaeModel, classNames: readonly string[], max = 3000): ReturnType<typeof codePoints> {
-  return codePoints({ codes: m.means, labels: m.train.labels, classNames: [...classNames] }, max);
-}
-
-/** Each legend entry once: curves of the same kind share a name. */
-function legendOnce(fig: Figure): Figure {
-  const seen = new Set<string>();
-  const data = fig.data.map((t) => {
-    const name = String(t.name ?? '');
-    if (t.type !== 'scatter' || t.mode !== 'lines' || !seen.has(name)) {
-      seen.add(name);
-      return t;
-    }
-    return { ...t, showlegend: false };
-  });
-  return { ...fig, data };
-}
-
-/** log sqrt(det G) over a 2-D grid with the codes, and optional curves. */
-export function logVolumeFigure(m: RingsModel, grid: LatentGrid, values: ArrayLike<number>, title: string, curves: Curve[] = []): Figure {
-  return legendOnce(latentHeatmap({
-    xs: grid.xs,
-    ys: grid.ys,
-    values: Float64Array.from(values),
-    title,
-    colorbarTitle: 'log √det G',
-    points: { ...modelCodePoints(m, m.classNames, m.train.n), markerSize: 3 },
-    curves,
-  }));
-}
-
-/** The three interpolations of every pair as curves (affine dashed, potential solid, geodesic dotted). */
-export function interpolationCurves(cmp: InterpolationComparison): Curve[] {
-  const kinds: [keyof InterpolationComparison & ('affine' | 'potential' | 'geodesic'), string, string, string][] = [
-    ['affine', 'affine', 'dash', '#000000'],
-    ['potential', 'potential-minimising (Eq. 12)', 'solid', '#D55E00'],
-    ['geodesic', 'geodesic of G (BVP solver)', 'dot', '#CC79A7'],
-  ];
-  return kinds.flatMap(([key, name, dash, color]) =>
-    Array.from({ length: cmp[key].count }, (_, b) => ({ ...curveXY(cmp[key], b), name, dash, color, width: 2.5 })),
-  );
-}
-
-/** Decoded frames of one pair's three interpolations as a strip per interpolation. */
-export function interpolationStrips(m: GvaeModel, cmp: InterpolationComparison, pair: number, frames: number, side: number): Figure {
-  const one = (c: CurveBatch) => decodeAlongCurves(m.decoder, { ...c, count: 1, data: c.data.subarray(pair * c.points * c.dim, (pair + 1) * c.points * c.dim) }, frames);
-  const fmt = (v: number) => v.toPrecision(3);
-  return imageStrip({
-    images: [...one(cmp.affine), ...one(cmp.potential), ...one(cmp.geodesic)],
-    height: side,
-    width: side,
-    n: frames,
-    title: `Pair ${pair + 1}: decoded interpolations (∫V dt: affine ${fmt(cmp.integral.affine[pair])}, potential ${fmt(cmp.integral.potential[pair])}, geodesic ${fmt(cmp.integral.geodesic[pair])})`,
-    rowLabels: ['affine', 'potential', 'geodesic of G'],
-  });
-}
-
-/** The Riemannian distance map with the source and the codes. */
-export function distanceFigure(m: RingsModel, grid: LatentGrid, dm: DistanceMap): Figure {
-  const fig = latentHeatmap({
-    xs: grid.xs,
-    ys: grid.ys,
-    values: dm.distances,
-    title: 'Riemannian distance from one code (shortest paths on the grid graph)',
-    colorbarTitle: 'distance',
-    colorscale: 'Cividis',
-    points: { ...modelCodePoints(m, m.classNames, m.train.n), markerSize: 3 },
-  });
-  const source: Trace = { type: 'scatter', mode: 'markers', name: 'source', x: [dm.source[0]], y: [dm.source[1]], marker: { color: '#D55E00', size: 14, symbol: 'star', line: { color: '#000000', width: 1 } } };
-  return { ...fig, data: [...fig.data, source] };
-}
-
-/** Latent samples over the log-volume map (a 2-D model). */
-export function samplesFigure(m: RingsModel, grid: LatentGrid, logVolume: ArrayLike<number>, samples: Float32Array, title: string): Figure {
-  const fig = latentHeatmap({ xs: grid.xs, ys: grid.ys, values: Float64Array.from(logVolume), title, colorbarTitle: 'log √det G' });
-  const x = Array.from({ length: samples.length / 2 }, (_, i) => samples[2 * i]);
-  const y = Array.from({ length: samples.length / 2 }, (_, i) => samples[2 * i + 1]);
-  return { ...fig, data: [...fig.data, { type: 'scatter', mode: 'markers', name: 'HMC samples', x, y, marker: { color: '#FFFFFF', size: 4, line: { color: '#000000', width: 0.5 } } }] };
-}
-
-/** The first `count` generated images of a method as a grid. */
-export function sampleGrid(r: MethodResult, count: number, cols: number, title?: string): Figure {
-  return imageGrid({ images: r.preview.subarray(0, count * 784), height: 28, width: 28, cols, title: title ?? `${METHOD_LABELS[r.method]}: FID ${r.fid.toFixed(2)}` });
-}
-
-/** The scores of results.json: `fid: {method: v}` and `precision_recall: {method: {precision, recall}}`. */
-export function scoreSummary(results: MethodResult[]): { fid: Record<GenerationMethod, number>; precision_recall: Record<GenerationMethod, { precision: number; recall: number }> } {
-  return { fid: byMethod(results, (r) => r.fid), precision_recall: byMethod(results, (r) => ({ precision: r.precision, recall: r.recall })) };
-}
-
-/** Rows for nb.table and tableFigure: one per ablation variant. */
-export function ablationRows(rows: AblationRow[], withDescription = true): Record<string, unknown>[] {
-  return rows.map(({ name, description, fid, precision, recall, acceptanceRate }) => ({
-    variant: name,
-    fid,
-    precision,
-    recall,
-    ...(acceptanceRate !== undefined ? { hmc_acceptance: acceptanceRate } : {}),
-    ...(withDescription ? { description } : {}),
-  }));
-}
-
-/** { name: { fid, precision, recall, acceptanceRate? } } for results.json. */
-export function ablationSummary(rows: AblationRow[]): Record<string, Omit<AblationRow, 'name' | 'description'>> {
-  return Object.fromEntries(rows.map(({ name, description: _d, ...rest }) => [name, rest]));
-}
-
-/** The scores as a table figure, one short row per method (long cells would wrap out of the rows). */
-export function scoreTableFigure(results: MethodResult[], title: string): Figure {
-  const rows = results.map((r) => ({
-    method: r.method,
-    FID: r.fid,
-    precision: r.precision,
-    recall: r.recall,
-    'HMC acceptance': r.acceptanceRate ?? '',
-  }));
-  const fig = tableFigure({ rows, title });
-  return { ...fig, layout: { ...fig.layout, width: 1000 } };
-}
-
-const ABLATION_LABELS: Record<string, string> = { training_means: 'training means, no HMC', riemannian_uniform_floor_K_lambda: 'HMC with floor K λ' };
-
-/** The ablation as a table figure, with short variant names. */
-export function ablationTableFigure(rows: AblationRow[], title: string): Figure {
-  const short = ablationRows(rows, false).map((r) => ({ ...r, variant: ABLATION_LABELS[String(r.variant)] ?? r.variant }));
-  const fig = tableFigure({ rows: short, title });
-  return { ...fig, layout: { ...fig.layout, width: 1000 } };
-}
-
-/** Rows for nb.table: one per method. */
-export function resultRows(results: MethodResult[]): Record<string, unknown>[] {
-  return results.map((r) => ({
-    method: METHOD_LABELS[r.method],
-    fid: r.fid,
-    precision: r.precision,
-    recall: r.recall,
-    samples: r.samples,
-    sampling_seconds: r.seconds,
-    ...(r.acceptanceRate !== undefined ? { hmc_acceptance: r.acceptanceRate } : {}),
-  }));
-}

@@ -5,3 +5,4 @@ export * from './zoo-study';
 export * from './fashion-study';
 export * from './geometric-vae';
 export * from './land-study';
+export * from './geometric-vae-figures';
