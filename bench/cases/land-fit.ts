@@ -19,7 +19,7 @@ import { readDecoderJson } from '../../src/lib/io/decoder-json';
 import { expectedMetric } from '../../src/lib/geometry/decoder-metric';
 import type { BenchCase } from '../run';
 import { fitLand } from '../../src/lib/sampling/land/fit';
-import { subsampleRows } from '../../src/lib/pipelines/land-study';
+import { subsampleRows } from '../../src/lib/pipelines/density-study';
 
 const CODES = 500;
 const SAMPLES = 200;

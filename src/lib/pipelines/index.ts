@@ -4,5 +4,5 @@ export * from './geodesic-study';
 export * from './zoo-study';
 export * from './fashion-study';
 export * from './geometric-vae';
-export * from './land-study';
+export * from './density-study';
 export * from './geometric-vae-figures';
