@@ -11,7 +11,8 @@ import { Vae, VaeConfig } from '../src/lib/models/vae';
 import { InputError } from '../src/lib/util/errors';
 import { Rng } from '../src/lib/util/rng';
 import { setupBackend } from './helpers';
-import { EpochRecord, klWeightAt } from '../src/lib/models/train-config';
+import { EpochRecord } from '../src/lib/models/train-config';
+import { klWeightAt } from '../src/lib/models/training-callbacks';
 
 before(setupBackend);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lso-train-'));

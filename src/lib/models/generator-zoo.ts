@@ -15,11 +15,11 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ActivationName } from '../nn/activations';
 import type { Mlp } from '../nn/mlp';
-import { gatherRows } from '../data/subsets';
 import { writeJsonAtomic } from '../util/atomic';
 import { InputError } from '../util/errors';
-import { Progress, ProgressMode, fmtSecs, isInNotebook } from '../util/progress';
+import { ProgressMode, fmtSecs, isInNotebook } from '../util/progress';
 import { Rng } from '../util/rng';
+import { StepContext, TrainerModel, gatherBatch, rowsOf, train } from './trainer';
 import { WeightJson, bytesOf, decodeWeight, weightsDigest } from './checkpoint';
 import { fingerprintData } from './train';
 import { type AdamOptions } from '../optim/adam';
@@ -133,14 +133,42 @@ export function resolveZooTrainConfig(c: ZooTrainConfig): Required<Omit<ZooTrain
   return { epochs: r.epochs, batchSize: r.batchSize, learningRate: r.learningRate, ...(r.adam ? { adam: r.adam } : {}), seed: r.seed };
 }
 
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/** A TrainableModel as the shared trainer sees it. */
+class ZooTrainee implements TrainerModel<ZooEpochRecord> {
+  readonly rows: number;
+  private readonly buffer: Float32Array;
+
+  constructor(
+    private readonly model: TrainableModel,
+    private readonly data: Float32Array,
+    private readonly adam: AdamOptions,
+    batchSize: number,
+  ) {
+    this.rows = rowsOf(data, model.inputDim, 'trainModel: data');
+    this.buffer = new Float32Array(Math.min(batchSize, this.rows) * model.inputDim);
+  }
+
+  begin(): void {
+    this.model.resetTraining(this.adam);
+  }
+
+  step(ctx: StepContext): void {
+    this.model.trainStep(gatherBatch(this.data, this.model.inputDim, ctx.rows, this.buffer));
+  }
+
+  endEpoch(epoch: number): ZooEpochRecord {
+    return { epoch, ...this.model.takeTrainingStats(), seconds: 0 };
+  }
+
+  end(): void {
+    this.model.disposeTraining();
+  }
 }
 
 /**
- * Trains `model` on rows [N, D] in seeded shuffled mini-batches (the last one of an epoch may be smaller),
- * with a progress bar and one history row an epoch. A non-finite stat stops training with an error that
- * names the epoch: at the learning rates of the course report that is how divergence shows.
+ * Trains `model` on rows [N, D] with the shared trainer (seeded shuffled mini-batches, the last one of an
+ * epoch may be smaller, a progress bar, one history row an epoch). A non-finite stat stops training with an
+ * error that names the epoch: at the learning rates of the course report that is how divergence shows.
  */
 export async function trainModel(
   model: TrainableModel,
@@ -149,41 +177,9 @@ export async function trainModel(
   opts: { label?: string; progress?: ProgressMode | false } = {},
 ): Promise<ZooTrainResult> {
   const c = resolveZooTrainConfig(config);
-  const dim = model.inputDim;
-  if (data.length === 0 || data.length % dim !== 0) throw new InputError('trainModel: data', `expected rows of ${dim} values, got an array of length ${data.length}`);
-  const n = data.length / dim;
-  const rng = new Rng(c.seed);
-  const stepsPerEpoch = Math.ceil(n / c.batchSize);
-  const label = opts.label ?? 'train';
-  const progress = new Progress({ label, total: c.epochs * stepsPerEpoch, unit: 'batch', ...(opts.progress !== undefined ? { mode: opts.progress || 'off' } : {}) });
-  const history: ZooEpochRecord[] = [];
-  const start = Date.now();
-  let lastYield = Date.now();
-  model.resetTraining({ ...c.adam, learningRate: c.learningRate });
-  try {
-    for (let epoch = 1; epoch <= c.epochs; epoch++) {
-      const t0 = Date.now();
-      const order = rng.permutation(n);
-      for (let s = 0; s < stepsPerEpoch; s++) {
-        model.trainStep(gatherRows(data, dim, order.subarray(s * c.batchSize, Math.min(n, (s + 1) * c.batchSize))));
-        if (s < stepsPerEpoch - 1) progress.tick(1);
-        if (Date.now() - lastYield > 250) {
-          await yieldToEventLoop();
-          lastYield = Date.now();
-        }
-      }
-      const record: ZooEpochRecord = { epoch, ...model.takeTrainingStats(), seconds: (Date.now() - t0) / 1000 };
-      history.push(record);
-      const bad = Object.entries(record).find(([, v]) => !Number.isFinite(v));
-      if (bad) throw new Error(`${label}: ${bad[0]} became ${bad[1]} in epoch ${epoch}; lower the learning rate`);
-      progress.tick(1, epochStatus(record, c.epochs));
-      await yieldToEventLoop();
-    }
-    progress.finish(epochStatus(history[history.length - 1], c.epochs));
-    return { history, seconds: (Date.now() - start) / 1000 };
-  } finally {
-    model.disposeTraining();
-  }
+  const trainee = new ZooTrainee(model, data, { ...c.adam, learningRate: c.learningRate }, c.batchSize);
+  const result = await train(trainee, { epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate, seed: c.seed, label: opts.label ?? 'train', progress: opts.progress, status: epochStatus });
+  return { history: result.history, seconds: result.seconds };
 }
 
 function epochStatus(r: ZooEpochRecord, epochs: number): string {

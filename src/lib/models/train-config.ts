@@ -4,6 +4,7 @@
  */
 import { InputError } from '../util/errors';
 import type { AdamOptions } from '../optim/adam';
+import { LrPlateauConfig, checkPlateau } from './training-callbacks';
 
 export interface TrainConfig {
   epochs: number;
@@ -26,9 +27,16 @@ export interface TrainConfig {
    */
   patience?: number;
   minDelta?: number;
+  /**
+   * Keep the best validation epoch: at the end the model holds the weights of the epoch with the lowest
+   * val_loss (the official code's best_model_dict), without stopping early. Needs validation data.
+   */
+  keepBest?: boolean;
+  /** Multiply the learning rate by a factor when val_loss stalls, as torch's ReduceLROnPlateau. Needs validation data. */
+  lrPlateau?: LrPlateauConfig;
 }
 
-export type ResolvedTrainConfig = Required<Omit<TrainConfig, 'patience' | 'adam'>> & Pick<TrainConfig, 'patience' | 'adam'>;
+export type ResolvedTrainConfig = Required<Omit<TrainConfig, 'patience' | 'adam' | 'keepBest' | 'lrPlateau'>> & Pick<TrainConfig, 'patience' | 'adam' | 'keepBest' | 'lrPlateau'>;
 
 export interface EpochRecord {
   /** 1-based. */
@@ -42,6 +50,8 @@ export interface EpochRecord {
   klWeight: number;
   /** Mean reconstruction + beta * kl on the validation data (full beta, fixed noise seed): comparable across epochs. */
   val_loss?: number;
+  /** The learning rate of the epoch's steps (set when lrPlateau is on). */
+  learningRate?: number;
   seconds: number;
 }
 
@@ -65,14 +75,8 @@ export function resolveTrainConfig(c: TrainConfig): ResolvedTrainConfig {
     seed: c.seed ?? 0,
     ...(c.patience !== undefined ? { patience: posInt(c.patience, 'patience') } : {}),
     minDelta: nonNeg(c.minDelta ?? 0, 'minDelta'),
+    // Set only when on, so that the other configs (and their model-cache keys) are unchanged.
+    ...(c.keepBest ? { keepBest: true } : {}),
+    ...(c.lrPlateau ? { lrPlateau: checkPlateau(c.lrPlateau) } : {}),
   };
-}
-
-/**
- * The KL weight at (0-based) global step `step`: beta * min(1, step / (warmupEpochs * stepsPerEpoch)).
- * It starts at 0, so the first steps train an autoencoder, and reaches beta after the warm-up epochs.
- */
-export function klWeightAt(step: number, stepsPerEpoch: number, warmupEpochs: number, beta: number): number {
-  if (warmupEpochs <= 0) return beta;
-  return beta * Math.min(1, step / (warmupEpochs * stepsPerEpoch));
 }

@@ -1,7 +1,7 @@
 /**
- * The VAE trainer: seeded shuffled mini-batches, KL warm-up, a progress bar, per-epoch history, early
- * stopping on the validation loss (restoring the best weights), atomic checkpoints, and a model cache so
- * that a notebook re-run with the same config and data reloads instead of training.
+ * Training the VAE with the shared trainer (trainer.ts, training-callbacks.ts): KL warm-up, validation
+ * loss, reduce-on-plateau, the best epoch with early stopping, atomic checkpoints; and its entry in the
+ * model store, so that a notebook re-run with the same config and data reloads instead of training.
  *
  * The loss is never read per step: the step accumulates its terms on the device and the trainer reads them
  * once an epoch.
@@ -11,11 +11,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../util/errors';
-import { Progress, ProgressMode, fmtSecs, isInNotebook } from '../util/progress';
+import { ProgressMode, fmtSecs, isInNotebook } from '../util/progress';
 import { Rng } from '../util/rng';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { Vae, VaeConfig, resolveVaeConfig } from './vae';
-import { TrainConfig, EpochRecord, resolveTrainConfig, klWeightAt } from './train-config';
+import { TrainConfig, EpochRecord, resolveTrainConfig } from './train-config';
+import type { AdamOptions } from '../optim/adam';
+import { StepContext, TrainerCallback, TrainerModel, gatherBatch, rowsOf, train } from './trainer';
+import { checkpoints, keepBest, klWarmup, onEpoch, reduceOnPlateau, validationLoss } from './training-callbacks';
 
 export interface TrainOptions {
   /** Validation rows [M, D], for val_loss and early stopping. */
@@ -36,104 +39,88 @@ export interface TrainResult {
   seconds: number;
 }
 
-/** Copies rows `order[start .. start + count)` of data [N, D] into out [count, D]. */
-function gatherRows(data: Float32Array, dim: number, order: Int32Array, start: number, count: number, out: Float32Array): Float32Array {
-  for (let i = 0; i < count; i++) {
-    const r = order[start + i];
-    out.set(data.subarray(r * dim, (r + 1) * dim), i * dim);
+/** The VAE as the trainer sees it: its hand-written step with the warm-up's KL weight and the schedule's rate. */
+class VaeTrainee implements TrainerModel<EpochRecord> {
+  readonly rows: number;
+  /** Set before each step by the klWarmup callback (beta without warm-up). */
+  klWeight: number;
+  private noise: Rng | null = null;
+  private readonly buffer: Float32Array;
+
+  constructor(
+    private readonly vae: Vae,
+    private readonly data: Float32Array,
+    private readonly adam: AdamOptions,
+    batchSize: number,
+  ) {
+    this.rows = rowsOf(data, vae.inputDim, 'trainVae: data');
+    this.klWeight = vae.config.beta;
+    this.buffer = new Float32Array(Math.min(batchSize, this.rows) * vae.inputDim);
   }
-  return count * dim === out.length ? out : out.subarray(0, count * dim);
-}
 
-function rowsOf(data: Float32Array, dim: number, where: string): number {
-  if (data.length === 0 || data.length % dim !== 0) throw new InputError(where, `expected rows of ${dim} values, got an array of length ${data.length}`);
-  return data.length / dim;
-}
+  begin(rng: Rng): void {
+    this.noise = new Rng(rng.seed());
+    this.vae.resetTraining(this.adam);
+  }
 
-/** Lets the event loop run (notebook output, timers) from inside a long synchronous loop. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  step(ctx: StepContext): void {
+    this.vae.trainStep(gatherBatch(this.data, this.vae.inputDim, ctx.rows, this.buffer), { klWeight: this.klWeight, noise: this.noise!, learningRate: ctx.learningRate });
+  }
+
+  endEpoch(epoch: number): EpochRecord {
+    const stats = this.vae.takeTrainingStats();
+    return { epoch, loss: stats.loss, reconstruction: stats.reconstruction, kl: stats.kl, klWeight: this.klWeight, seconds: 0 };
+  }
+
+  end(): void {
+    this.vae.disposeTraining();
+  }
 }
 
 /**
- * Trains `vae` on data [N, D] (row-major). Starts a fresh Adam and frees it at the end, so the live
- * tensors are those of the model alone afterwards.
+ * Trains `vae` on data [N, D] (row-major) with the shared trainer: KL warm-up, then as configured the
+ * validation loss, reduce-on-plateau, the best validation epoch (with early stopping under `patience`),
+ * checkpoints. Starts a fresh Adam and frees it at the end, so the live tensors are those of the model alone
+ * afterwards.
  */
 export async function trainVae(vae: Vae, data: Float32Array, config: TrainConfig, opts: TrainOptions = {}): Promise<TrainResult> {
   const c = resolveTrainConfig(config);
-  const dim = vae.inputDim;
-  const n = rowsOf(data, dim, 'trainVae: data');
-  if (opts.validation) rowsOf(opts.validation, dim, 'trainVae: validation');
-  if (c.patience !== undefined && !opts.validation) throw new InputError('TrainConfig.patience', 'early stopping needs validation data (options.validation)');
-
-  const rng = new Rng(c.seed);
-  const noise = new Rng(rng.seed());
-  const stepsPerEpoch = Math.ceil(n / c.batchSize);
-  const buffer = new Float32Array(Math.min(c.batchSize, n) * dim);
-  const progress = new Progress({ label: 'train VAE', total: c.epochs * stepsPerEpoch, unit: 'batch', ...(opts.progress !== undefined ? { mode: opts.progress || 'off' } : {}) });
-  const history: EpochRecord[] = [];
-  const start = Date.now();
-  let best: { loss: number; epoch: number; weights: tf.Tensor[] } | null = null;
-  let sinceBest = 0;
-  let stoppedEarly = false;
-  let lastYield = Date.now();
-
-  vae.resetTraining({ ...c.adam, learningRate: c.learningRate });
-  try {
-    for (let epoch = 0; epoch < c.epochs && !stoppedEarly; epoch++) {
-      const t0 = Date.now();
-      const order = rng.permutation(n);
-      let klWeight = 0;
-      for (let s = 0; s < stepsPerEpoch; s++) {
-        klWeight = klWeightAt(epoch * stepsPerEpoch + s, stepsPerEpoch, c.klWarmupEpochs, vae.config.beta);
-        const count = Math.min(c.batchSize, n - s * c.batchSize);
-        vae.trainStep(gatherRows(data, dim, order, s * c.batchSize, count, buffer), { klWeight, noise });
-        // The epoch's last tick waits for its status line (log mode prints only every tenth of the way).
-        if (s < stepsPerEpoch - 1) progress.tick(1);
-        if (Date.now() - lastYield > 250) {
-          await yieldToEventLoop();
-          lastYield = Date.now();
-        }
-      }
-      const stats = vae.takeTrainingStats();
-      const record: EpochRecord = { epoch: epoch + 1, loss: stats.loss, reconstruction: stats.reconstruction, kl: stats.kl, klWeight, seconds: 0 };
-      if (opts.validation) record.val_loss = vae.elbo(opts.validation, { seed: c.seed }).loss;
-      record.seconds = (Date.now() - t0) / 1000;
-      history.push(record);
-      if (!Number.isFinite(record.loss)) throw new Error(`trainVae: the loss became ${record.loss} in epoch ${record.epoch}; lower the learning rate`);
-
-      if (c.patience !== undefined && record.val_loss !== undefined) {
-        if (!best || record.val_loss < best.loss - c.minDelta) {
-          best?.weights.forEach((w) => w.dispose());
-          best = { loss: record.val_loss, epoch: record.epoch, weights: vae.variables().map((v) => v.clone()) };
-          sinceBest = 0;
-        } else if (++sinceBest >= c.patience) {
-          stoppedEarly = true;
-        }
-      }
-      progress.tick(1, epochStatus(record, c.epochs));
-      opts.onEpoch?.(record);
-      const every = opts.checkpoint?.everyEpochs ?? 1;
-      if (opts.checkpoint && record.epoch % every === 0) saveCheckpoint(opts.checkpoint.file, vae, { epoch: record.epoch, history, training: config });
-      await yieldToEventLoop();
-    }
-    let bestEpoch = history.length;
-    if (best) {
-      vae.setWeights(best.weights);
-      bestEpoch = best.epoch;
-    }
-    if (opts.checkpoint) saveCheckpoint(opts.checkpoint.file, vae, { epoch: bestEpoch, history, training: config });
-    const last = history[history.length - 1];
-    progress.finish(`${epochStatus(last, c.epochs)}${stoppedEarly ? `, stopped early; best epoch ${bestEpoch}` : ''}`);
-    return { history, bestEpoch, stoppedEarly, seconds: (Date.now() - start) / 1000 };
-  } finally {
-    best?.weights.forEach((w) => w.dispose());
-    vae.disposeTraining();
+  const model = new VaeTrainee(vae, data, { ...c.adam, learningRate: c.learningRate }, c.batchSize);
+  const validation = opts.validation;
+  if (validation) rowsOf(validation, vae.inputDim, 'trainVae: validation');
+  for (const [field, on, what] of [
+    ['patience', c.patience !== undefined, 'early stopping'],
+    ['keepBest', c.keepBest === true, 'keeping the best epoch'],
+    ['lrPlateau', c.lrPlateau !== undefined, 'the plateau schedule'],
+  ] as const) {
+    if (on && !validation) throw new InputError(`TrainConfig.${field}`, `${what} needs validation data (options.validation)`);
   }
+  const callbacks: TrainerCallback<EpochRecord>[] = [klWarmup(model, c.klWarmupEpochs, vae.config.beta)];
+  if (validation) callbacks.push(validationLoss(() => vae.elbo(validation, { seed: c.seed }).loss));
+  if (c.lrPlateau) callbacks.push(reduceOnPlateau(c.lrPlateau));
+  if (c.patience !== undefined || c.keepBest) {
+    const weights = { snapshot: () => vae.variables().map((v) => v.clone()), restore: (w: tf.Tensor[]) => vae.setWeights(w) };
+    callbacks.push(keepBest(weights, { patience: c.patience, minDelta: c.minDelta }));
+  }
+  if (opts.onEpoch) callbacks.push(onEpoch(opts.onEpoch));
+  const checkpoint = opts.checkpoint;
+  if (checkpoint) callbacks.push(checkpoints((epoch, history) => saveCheckpoint(checkpoint.file, vae, { epoch, history, training: config }), checkpoint.everyEpochs ?? 1));
+  const result = await train(model, {
+    epochs: c.epochs,
+    batchSize: c.batchSize,
+    learningRate: c.learningRate,
+    seed: c.seed,
+    label: 'train VAE',
+    progress: opts.progress,
+    status: epochStatus,
+    finite: (r) => [['loss', r.loss]],
+    callbacks,
+  });
+  return { history: result.history, bestEpoch: result.bestEpoch, stoppedEarly: result.stoppedEarly, seconds: result.seconds };
 }
 
 function epochStatus(r: EpochRecord, epochs: number): string {
-  const val = r.val_loss !== undefined ? ` val ${r.val_loss.toFixed(2)}` : '';
+  const val = `${r.val_loss !== undefined ? ` val ${r.val_loss.toFixed(2)}` : ''}${r.learningRate !== undefined ? ` lr ${r.learningRate.toPrecision(2)}` : ''}`;
   return `epoch ${r.epoch}/${epochs} loss ${r.loss.toFixed(2)} (rec ${r.reconstruction.toFixed(2)}, kl ${r.kl.toFixed(2)})${val}`;
 }
 
