@@ -20,9 +20,11 @@ import { bytesOf, decodeWeight, weightsDigest } from '../models/checkpoint';
 import { mapPointBatches } from '../runtime/batch';
 import { writeJsonAtomic } from '../util/atomic';
 import { InputError } from '../util/errors';
-import { Progress, ProgressMode } from '../util/progress';
+import { ProgressMode } from '../util/progress';
 import { Rng } from '../util/rng';
 import { Adam } from '../optim/adam';
+import { StepContext, TrainerModel, train } from '../models/trainer';
+import { stepDecay } from '../models/training-callbacks';
 
 export interface ClassifierConfig {
   /** Hidden widths; the last is the feature dimension (default [512, 128]). */
@@ -147,59 +149,92 @@ export interface ClassifierHistoryRow {
   seconds: number;
 }
 
-/** Trains with seeded shuffles and shifts; softmax cross-entropy, Adam with step decay. */
+/** The classifier as the shared trainer sees it: batches of randomly shifted images, softmax cross-entropy. */
+class ClassifierTrainee implements TrainerModel<ClassifierHistoryRow> {
+  readonly rows: number;
+  private rng: Rng | null = null;
+  private adam: Adam | null = null;
+  private losses: tf.Scalar[] = [];
+  private readonly batch: Float32Array;
+
+  constructor(
+    private readonly classifier: ImageClassifier,
+    private readonly images: Float32Array,
+    private readonly labels: Int32Array,
+    private readonly c: ResolvedClassifierConfig,
+    private readonly size: { height: number; width: number },
+  ) {
+    this.rows = labels.length;
+    this.batch = new Float32Array(c.batchSize * size.height * size.width);
+  }
+
+  begin(rng: Rng): void {
+    this.rng = rng;
+    this.adam = new Adam(this.classifier.variables(), { learningRate: this.c.learningRate });
+  }
+
+  step(ctx: StepContext): void {
+    const { c, rng, batch } = this;
+    const { height: h, width: w } = this.size;
+    const dim = h * w;
+    const count = ctx.rows.length;
+    const y = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      const r = ctx.rows[i];
+      y[i] = this.labels[r];
+      shiftInto(this.images, r, h, w, rng!.int(2 * c.shift + 1) - c.shift, rng!.int(2 * c.shift + 1) - c.shift, batch, i * dim);
+    }
+    tf.tidy(() => {
+      const x = tf.tensor2d(batch.subarray(0, count * dim), [count, dim]);
+      const onehot = tf.oneHot(tf.tensor1d(y, 'int32'), c.classes);
+      const vars = this.classifier.variables();
+      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(onehot, this.classifier.logits(x)) as tf.Scalar, vars);
+      this.adam!.step(
+        vars.map((v) => grads[v.name]),
+        ctx.learningRate,
+      );
+      this.losses.push(tf.keep(value));
+    });
+  }
+
+  endEpoch(epoch: number): ClassifierHistoryRow {
+    const mean = tf.tidy(() => tf.mean(tf.stack(this.losses)));
+    const loss = mean.dataSync()[0];
+    tf.dispose([mean, ...this.losses]);
+    this.losses = [];
+    return { epoch, loss, seconds: 0 };
+  }
+
+  end(): void {
+    tf.dispose(this.losses);
+    this.losses = [];
+    this.adam?.dispose();
+    this.adam = null;
+  }
+}
+
+/** Trains with seeded shuffles and shifts; softmax cross-entropy, Adam with step decay (the shared trainer). */
 export async function trainClassifier(images: Float32Array, labels: Int32Array, config: ClassifierConfig, opts: ClassifierTrainOptions): Promise<{ classifier: ImageClassifier; history: ClassifierHistoryRow[] }> {
   const c = resolveClassifierConfig(config);
-  const { height: h, width: w } = opts;
-  const dim = h * w;
+  const dim = opts.height * opts.width;
   const n = labels.length;
   if (images.length !== n * dim) throw new InputError('trainClassifier', `expected ${n} images of ${dim} pixels, got ${images.length} values`);
   const classifier = createClassifier(dim, c);
-  const rng = new Rng(c.seed + 1);
-  const adam = new Adam(classifier.variables(), { learningRate: c.learningRate });
-  const steps = Math.ceil(n / c.batchSize);
-  const progress = new Progress({ label: 'train classifier', total: c.epochs * steps, unit: 'batch', ...(opts.progress !== undefined ? { mode: opts.progress || 'off' } : {}) });
-  const batch = new Float32Array(c.batchSize * dim);
-  const history: ClassifierHistoryRow[] = [];
   try {
-    for (let epoch = 0; epoch < c.epochs; epoch++) {
-      const t0 = Date.now();
-      const order = rng.permutation(n);
-      const lr = c.learningRate * c.decay ** Math.floor(epoch / c.decayEvery);
-      const losses: tf.Scalar[] = [];
-      for (let s = 0; s < steps; s++) {
-        const count = Math.min(c.batchSize, n - s * c.batchSize);
-        const y = new Int32Array(count);
-        for (let i = 0; i < count; i++) {
-          const r = order[s * c.batchSize + i];
-          y[i] = labels[r];
-          shiftInto(images, r, h, w, rng.int(2 * c.shift + 1) - c.shift, rng.int(2 * c.shift + 1) - c.shift, batch, i * dim);
-        }
-        tf.tidy(() => {
-          const x = tf.tensor2d(batch.subarray(0, count * dim), [count, dim]);
-          const onehot = tf.oneHot(tf.tensor1d(y, 'int32'), c.classes);
-          const vars = classifier.variables();
-          const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(onehot, classifier.logits(x)) as tf.Scalar, vars);
-          adam.step(
-            vars.map((v) => grads[v.name]),
-            lr,
-          );
-          losses.push(tf.keep(value));
-        });
-        progress.tick(1);
-        if (s % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
-      }
-      const mean = tf.tidy(() => tf.mean(tf.stack(losses)));
-      history.push({ epoch: epoch + 1, loss: mean.dataSync()[0], seconds: (Date.now() - t0) / 1000 });
-      tf.dispose([mean, ...losses]);
-    }
-    progress.finish(`loss ${history[history.length - 1].loss.toFixed(4)}`);
-    return { classifier, history };
+    const result = await train(new ClassifierTrainee(classifier, images, labels, c, opts), {
+      epochs: c.epochs,
+      batchSize: c.batchSize,
+      learningRate: c.learningRate,
+      seed: c.seed + 1,
+      label: 'train classifier',
+      progress: opts.progress,
+      status: (r) => `loss ${r.loss.toFixed(4)}`,
+      callbacks: [stepDecay(c.learningRate, c.decay, c.decayEvery)],
+    });
+    return { classifier, history: result.history };
   } catch (err) {
     classifier.dispose();
     throw err;
-  } finally {
-    adam.dispose();
   }
 }
 
