@@ -12,11 +12,11 @@
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Mlp, createMlp } from '../nn/mlp';
-import { fingerprintData } from '../models/train';
-import { bytesOf, decodeWeight, weightsDigest } from '../models/checkpoint';
+import { fingerprintData, loadOrTrain, storeFile } from '../models/model-store';
+import { assignWeights, encodeWeights } from '../models/weights';
+import type { NamedVariable } from '../nn/net-config';
 import { mapPointBatches } from '../runtime/batch';
 import { writeJsonAtomic } from '../util/atomic';
 import { InputError } from '../util/errors';
@@ -259,9 +259,13 @@ function classifierKey(config: ResolvedClassifierConfig, images: Float32Array, l
   return crypto.createHash('sha256').update(payload).digest('hex');
 }
 
+/** The classifier's variables under the names its files use. */
+function layerNames(cl: ImageClassifier): NamedVariable[] {
+  return cl.variables().map((variable, i) => ({ name: `layer${i}`, variable }));
+}
+
 function saveClassifier(file: string, cl: ImageClassifier, config: ResolvedClassifierConfig, key: string, history: ClassifierHistoryRow[]): void {
-  const vars = cl.variables();
-  const values = vars.map((v) => v.dataSync() as Float32Array);
+  const values = cl.variables().map((v) => v.dataSync() as Float32Array);
   const json: ClassifierJson = {
     format: CLASSIFIER_FORMAT,
     createdAt: new Date().toISOString(),
@@ -269,8 +273,7 @@ function saveClassifier(file: string, cl: ImageClassifier, config: ResolvedClass
     config,
     cacheKey: key,
     history,
-    weights: vars.map((v, i) => ({ name: `layer${i}`, shape: [...v.shape], data: bytesOf(values[i]).toString('base64') })),
-    sha256: weightsDigest(values),
+    ...encodeWeights(layerNames(cl), values),
   };
   writeJsonAtomic(file, json, 0);
 }
@@ -282,11 +285,7 @@ function loadClassifier(file: string, key: string): { classifier: ImageClassifie
   }
   const cl = createClassifier(json.inputDim ?? 0, json.config);
   try {
-    const vars = cl.variables();
-    if (json.weights.length !== vars.length) throw new InputError(`${file}: weights`, `expected ${vars.length} arrays, got ${json.weights.length}`);
-    const arrays = vars.map((v, i) => decodeWeight(file, json.weights![i], i, { name: `layer${i}`, shape: v.shape }));
-    if (weightsDigest(arrays) !== json.sha256) throw new InputError(`${file}: sha256`, 'does not match the weights: the file is corrupt');
-    tf.tidy(() => vars.forEach((v, i) => v.assign(tf.tensor(arrays[i], v.shape))));
+    assignWeights(layerNames(cl), json.weights, json.sha256, file);
     return { classifier: cl, history: json.history ?? [] };
   } catch (err) {
     cl.dispose();
@@ -308,20 +307,15 @@ export async function trainOrLoadClassifier(
 ): Promise<{ classifier: ImageClassifier; history: ClassifierHistoryRow[]; fromCache: boolean; file: string }> {
   const c = resolveClassifierConfig(config);
   const key = classifierKey(c, images, labels);
-  const file = path.join(opts.cacheDir, `classifier-${key.slice(0, 24)}.json`);
-  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  if (fs.existsSync(file)) {
-    try {
-      const loaded = loadClassifier(file, key);
-      log(`classifier: loaded from ${file}`);
-      return { ...loaded, fromCache: true, file };
-    } catch (err) {
-      if (!(err instanceof InputError) && !(err instanceof SyntaxError)) throw err;
-      log(`classifier: ignoring an unusable cache file (${(err as Error).message}); training again`);
-    }
-  }
-  const trained = await trainClassifier(images, labels, c, opts);
-  saveClassifier(file, trained.classifier, c, key, trained.history);
-  log(`classifier: trained ${c.epochs} epochs and saved to ${file}`);
-  return { ...trained, fromCache: false, file };
+  const { value, fromCache, file } = await loadOrTrain({
+    file: storeFile(opts.cacheDir, 'classifier', key),
+    label: 'classifier',
+    log: opts.log ?? ((line: string) => process.stderr.write(`${line}\n`)),
+    load: (f) => loadClassifier(f, key),
+    train: () => trainClassifier(images, labels, c, opts),
+    save: (f, v) => saveClassifier(f, v.classifier, c, key, v.history),
+    dispose: (v) => v.classifier.dispose(),
+    trainedLine: (_v, f) => `classifier: trained ${c.epochs} epochs and saved to ${f}`,
+  });
+  return { ...value, fromCache, file };
 }

@@ -1,10 +1,9 @@
 /**
  * What the generator zoo (the denoising autoencoder of dae.ts and the GAN of gan.ts, beside the VAE) has in
- * common: one way to state a generator's shape, a trainer for any model with a `trainStep`, and a model
- * cache that works like trainOrLoad's (same key recipe: the resolved configs plus the data's fingerprint;
- * same weight encoding and checksum as the VAE checkpoints; atomic writes).
+ * common: one way to state a generator's shape, training through the shared trainer (trainer.ts) for any
+ * model with a `trainStep`, and an entry in the one model store (model-store.ts, weights.ts).
  *
- * The VAE keeps its own trainer (KL warm-up, early stopping, hand-written backprop); DAE and GAN steps use
+ * The VAE steps with hand-written backprop; DAE and GAN steps use
  * tf.variableGrads over Mlp.apply, whose dense layers have the transpose-free gradient of ../nn/linear:
  * measured on MNIST 784-256-64-2 nets, batch 128, one DAE step takes ~21 ms and one GAN step (a
  * discriminator and a generator update) ~31 ms, against ~16 ms for the hand-written VAE step.
@@ -17,11 +16,11 @@ import type { ActivationName } from '../nn/activations';
 import type { Mlp } from '../nn/mlp';
 import { writeJsonAtomic } from '../util/atomic';
 import { InputError } from '../util/errors';
-import { ProgressMode, fmtSecs, isInNotebook } from '../util/progress';
+import { ProgressMode, fmtSecs } from '../util/progress';
 import { Rng } from '../util/rng';
 import { StepContext, TrainerModel, gatherBatch, rowsOf, train } from './trainer';
-import { WeightJson, bytesOf, decodeWeight, weightsDigest } from './checkpoint';
-import { fingerprintData } from './train';
+import { WeightJson, assignWeights, encodeWeights } from './weights';
+import { fingerprintData, loadOrTrain, storeFile } from './model-store';
 import { type AdamOptions } from '../optim/adam';
 import { type NamedVariable, type NetConfig } from '../nn/net-config';
 import { TrainConfig, resolveTrainConfig } from './train-config';
@@ -266,30 +265,14 @@ export function zooCacheKey(kind: string, resolvedModel: unknown, training: ZooT
   return crypto.createHash('sha256').update(payload).digest('hex');
 }
 
-function defaultLog(line: string): void {
-  if (process.env.LSO_QUIET === '1') return;
-  (isInNotebook() ? process.stdout : process.stderr).write(`${line}\n`);
-}
-
-/** The weights of `model` with the VAE checkpoints' encoding (base64 float32, sha256 over all bytes). */
+/** The weights of `model` in the models' one weights format (weights.ts). */
 export function encodeModelWeights(model: TrainableModel): { weights: WeightJson[]; sha256: string } {
-  const named = model.namedVariables();
-  const values = named.map(({ variable }) => variable.dataSync() as Float32Array);
-  return {
-    weights: named.map(({ name, variable }, i) => ({ name, shape: [...variable.shape], data: bytesOf(values[i]).toString('base64') })),
-    sha256: weightsDigest(values),
-  };
+  return encodeWeights(model.namedVariables());
 }
 
 /** Sets `model`'s weights from their JSON form; errors name the source, the entry and the problem. */
 export function decodeModelWeights(model: TrainableModel, weights: unknown, sha256: unknown, source: string): void {
-  const named = model.namedVariables();
-  if (!Array.isArray(weights) || weights.length !== named.length) {
-    throw new InputError(`${source}: weights`, `expected ${named.length} arrays for this config, got ${Array.isArray(weights) ? weights.length : typeof weights}`);
-  }
-  const arrays = named.map(({ name, variable }, i) => decodeWeight(source, weights[i], i, { name, shape: variable.shape }));
-  if (weightsDigest(arrays) !== sha256) throw new InputError(`${source}: sha256`, 'does not match the weights: the file is corrupt');
-  tf.tidy(() => named.forEach(({ variable }, i) => variable.assign(tf.tensor(arrays[i], variable.shape))));
+  assignWeights(model.namedVariables(), weights, sha256, source);
 }
 
 function loadCached<M extends TrainableModel>(file: string, key: string, kind: string, build: () => M): { model: M; history: ZooEpochRecord[]; createdAt: string } {
@@ -313,46 +296,49 @@ function loadCached<M extends TrainableModel>(file: string, key: string, kind: s
 }
 
 /**
- * The model that `build()` creates and `training` trains on `data`, from the cache when this kind, config,
- * training and data were trained before; else trains it and stores it (temp file then rename). An
- * unusable cache file is reported and replaced.
+ * The model that `build()` creates and `training` trains on `data`, from the model store when this kind,
+ * config, training and data were trained before; else trains it and stores it. An unusable store file is
+ * reported and replaced.
  */
 export async function trainModelOrLoad<M extends TrainableModel>(
   spec: { kind: string; resolvedConfig: unknown; build: () => M; training: ZooTrainConfig },
   data: Float32Array,
   opts: ModelCacheOptions = {},
 ): Promise<CachedModel<M>> {
-  const log = opts.log ?? defaultLog;
   const key = zooCacheKey(spec.kind, spec.resolvedConfig, spec.training, data);
-  const file = path.join(opts.cacheDir ?? path.join('.cache', 'models'), `${spec.kind}-${key.slice(0, 24)}.json`);
-  if (!opts.force && fs.existsSync(file)) {
-    try {
-      const loaded = loadCached(file, key, spec.kind, spec.build);
-      log(`${spec.kind}: loaded from ${file} (trained ${loaded.history.length} epochs, ${loaded.createdAt})`);
-      return { model: loaded.model, history: loaded.history, fromCache: true, file, key };
-    } catch (err) {
-      if (!(err instanceof InputError)) throw err;
-      log(`${spec.kind}: ignoring an unusable cache file (${err.message}); training again`);
-    }
-  }
-  const model = spec.build();
-  try {
-    const result = await trainModel(model, data, spec.training, { label: `train ${spec.kind.toUpperCase()}`, progress: opts.progress });
-    const json: ZooCheckpointJson = {
-      format: ZOO_CHECKPOINT_FORMAT,
-      kind: spec.kind,
-      createdAt: new Date().toISOString(),
-      config: spec.resolvedConfig,
-      training: spec.training,
-      cacheKey: key,
-      history: result.history,
-      ...encodeModelWeights(model),
-    };
-    writeJsonAtomic(file, json, 0);
-    log(`${spec.kind}: trained for ${fmtSecs(result.seconds)} and saved to ${file}`);
-    return { model, history: result.history, fromCache: false, file, key };
-  } catch (err) {
-    model.dispose();
-    throw err;
-  }
+  type Stored = { model: M; history: ZooEpochRecord[]; createdAt?: string; seconds?: number };
+  const { value, fromCache, file } = await loadOrTrain<Stored>({
+    file: storeFile(opts.cacheDir ?? path.join('.cache', 'models'), spec.kind, key),
+    label: spec.kind,
+    force: opts.force,
+    log: opts.log,
+    load: (f) => loadCached(f, key, spec.kind, spec.build),
+    train: async () => {
+      const model = spec.build();
+      try {
+        const result = await trainModel(model, data, spec.training, { label: `train ${spec.kind.toUpperCase()}`, progress: opts.progress });
+        return { model, history: result.history, seconds: result.seconds };
+      } catch (err) {
+        model.dispose();
+        throw err;
+      }
+    },
+    save: (f, v) => {
+      const json: ZooCheckpointJson = {
+        format: ZOO_CHECKPOINT_FORMAT,
+        kind: spec.kind,
+        createdAt: new Date().toISOString(),
+        config: spec.resolvedConfig,
+        training: spec.training,
+        cacheKey: key,
+        history: v.history,
+        ...encodeModelWeights(v.model),
+      };
+      writeJsonAtomic(f, json, 0);
+    },
+    dispose: (v) => v.model.dispose(),
+    loadedLine: (v, f) => `${spec.kind}: loaded from ${f} (trained ${v.history.length} epochs, ${v.createdAt})`,
+    trainedLine: (v, f) => `${spec.kind}: trained for ${fmtSecs(v.seconds ?? 0)} and saved to ${f}`,
+  });
+  return { model: value.model, history: value.history, fromCache, file, key };
 }

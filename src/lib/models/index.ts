@@ -9,3 +9,7 @@ export * from './rbf-fit';
 export * from './generator-zoo';
 export * from './dae';
 export * from './gan';
+export * from './weights';
+export * from './model-store';
+export * from './trainer';
+export * from './training-callbacks';

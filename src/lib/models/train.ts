@@ -7,11 +7,11 @@
  * once an epoch.
  */
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../util/errors';
-import { ProgressMode, fmtSecs, isInNotebook } from '../util/progress';
+import { ProgressMode, fmtSecs } from '../util/progress';
+import { canonicalJson, fingerprintData, loadOrTrain, storeFile } from './model-store';
 import { Rng } from '../util/rng';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { Vae, VaeConfig, resolveVaeConfig } from './vae';
@@ -152,25 +152,6 @@ export interface TrainOrLoadResult {
   key: string;
 }
 
-/** sha256 (hex) of the array's bytes: two arrays get the same fingerprint exactly when their values are equal. */
-export function fingerprintData(x: Float32Array): string {
-  return crypto.createHash('sha256').update(Buffer.from(x.buffer, x.byteOffset, x.byteLength)).digest('hex');
-}
-
-/** JSON with object keys sorted, so that key order does not change a hash. */
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
 const CACHE_SALT = 'latent-geometry vae cache v1';
 
 /**
@@ -188,42 +169,41 @@ export function cacheKey(config: ExperimentConfig, data: Float32Array, validatio
   return crypto.createHash('sha256').update(payload).digest('hex');
 }
 
-function defaultLog(line: string): void {
-  if (process.env.LSO_QUIET === '1') return;
-  (isInNotebook() ? process.stdout : process.stderr).write(`${line}\n`);
-}
-
 /**
- * Returns the VAE that `config` trains on `data`, from the cache when this config and data were trained
- * before (reported on the log), else trains it and stores it in the cache. A cache file that cannot be read
- * is reported and replaced.
+ * Returns the VAE that `config` trains on `data`, from the model store when this config and data were
+ * trained before (reported on the log), else trains it and stores it. A store file that cannot be read is
+ * reported and replaced.
  */
 export async function trainOrLoad(config: ExperimentConfig, data: Float32Array, opts: TrainOrLoadOptions = {}): Promise<TrainOrLoadResult> {
-  const log = opts.log ?? defaultLog;
   const key = cacheKey(config, data, opts.validation);
-  const file = path.join(opts.cacheDir ?? path.join('.cache', 'models'), `vae-${key.slice(0, 24)}.json`);
-  if (!opts.force && fs.existsSync(file)) {
-    try {
-      const loaded = loadCheckpoint(file);
+  type Stored = { vae: Vae; history: EpochRecord[]; createdAt?: string; seconds?: number; bestEpoch?: number };
+  const { value, fromCache, file } = await loadOrTrain<Stored>({
+    file: storeFile(opts.cacheDir ?? path.join('.cache', 'models'), 'vae', key),
+    label: 'trainOrLoad',
+    force: opts.force,
+    log: opts.log,
+    load: (f) => {
+      const loaded = loadCheckpoint(f);
       if (loaded.cacheKey !== key) {
         loaded.vae.dispose();
-        throw new InputError(file, 'its cache key does not match its name');
+        throw new InputError(f, 'its cache key does not match its name');
       }
-      log(`trainOrLoad: loaded the cached VAE from ${file} (trained ${loaded.history.length} epochs, ${loaded.createdAt}); delete the file or pass force: true to retrain`);
-      return { vae: loaded.vae, history: loaded.history, fromCache: true, file, key };
-    } catch (err) {
-      if (!(err instanceof InputError)) throw err;
-      log(`trainOrLoad: ignoring an unusable cache file (${err.message}); training again`);
-    }
-  }
-  const vae = new Vae(config.model);
-  try {
-    const result = await trainVae(vae, data, config.training, { validation: opts.validation, progress: opts.progress });
-    saveCheckpoint(file, vae, { epoch: result.bestEpoch, history: result.history, training: config.training, cacheKey: key });
-    log(`trainOrLoad: trained for ${fmtSecs(result.seconds)} and saved to ${file}`);
-    return { vae, history: result.history, fromCache: false, file, key };
-  } catch (err) {
-    vae.dispose();
-    throw err;
-  }
+      return loaded;
+    },
+    train: async () => {
+      const vae = new Vae(config.model);
+      try {
+        const result = await trainVae(vae, data, config.training, { validation: opts.validation, progress: opts.progress });
+        return { vae, history: result.history, seconds: result.seconds, bestEpoch: result.bestEpoch };
+      } catch (err) {
+        vae.dispose();
+        throw err;
+      }
+    },
+    save: (f, v) => saveCheckpoint(f, v.vae, { epoch: v.bestEpoch, history: v.history, training: config.training, cacheKey: key }),
+    dispose: (v) => v.vae.dispose(),
+    loadedLine: (v, f) => `trainOrLoad: loaded the cached VAE from ${f} (trained ${v.history.length} epochs, ${v.createdAt}); delete the file or pass force: true to retrain`,
+    trainedLine: (v, f) => `trainOrLoad: trained for ${fmtSecs(v.seconds ?? 0)} and saved to ${f}`,
+  });
+  return { vae: value.vae, history: value.history, fromCache, file, key };
 }

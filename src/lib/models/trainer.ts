@@ -26,13 +26,13 @@ export interface StepContext {
 }
 
 /** One history row: the epoch (1-based), the model's statistics, what callbacks add, and its seconds. */
-export interface HistoryRow {
+export interface EpochRow {
   epoch: number;
   seconds: number;
 }
 
 /** What the trainer needs from a model. */
-export interface TrainerModel<Row extends HistoryRow> {
+export interface TrainerModel<Row extends EpochRow> {
   /** N: the training rows. */
   readonly rows: number;
   /** A fresh optimiser; `rng` is the trainer's stream before its first shuffle (for noise seeds the model draws). */
@@ -46,7 +46,7 @@ export interface TrainerModel<Row extends HistoryRow> {
 }
 
 /** The trainer's state as callbacks see it. */
-export interface TrainerState<Row extends HistoryRow> {
+export interface TrainerState<Row extends EpochRow> {
   readonly history: Row[];
   /** The learning rate of the next steps (schedules change it). */
   learningRate: number;
@@ -58,7 +58,7 @@ export interface TrainerState<Row extends HistoryRow> {
   notes: string[];
 }
 
-export interface TrainerCallback<Row extends HistoryRow> {
+export interface TrainerCallback<Row extends EpochRow> {
   /** Before each epoch's steps (epoch 0-based): learning-rate schedules by epoch. */
   onEpochBegin?(epoch: number, state: TrainerState<Row>): void;
   /** Before each step: e.g. the KL weight of the warm-up. */
@@ -73,7 +73,7 @@ export interface TrainerCallback<Row extends HistoryRow> {
   dispose?(): void;
 }
 
-export interface TrainerOptions<Row extends HistoryRow> {
+export interface TrainerOptions<Row extends EpochRow> {
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -88,7 +88,7 @@ export interface TrainerOptions<Row extends HistoryRow> {
   callbacks?: TrainerCallback<Row>[];
 }
 
-export interface TrainerResult<Row extends HistoryRow> {
+export interface TrainerResult<Row extends EpochRow> {
   history: Row[];
   bestEpoch: number;
   stoppedEarly: boolean;
@@ -113,7 +113,7 @@ export function gatherBatch(data: Float32Array, dim: number, rows: Int32Array, o
 }
 
 /** Trains `model` for opts.epochs epochs of seeded shuffled mini-batches (the last one of an epoch may be smaller). */
-export async function train<Row extends HistoryRow>(model: TrainerModel<Row>, opts: TrainerOptions<Row>): Promise<TrainerResult<Row>> {
+export async function train<Row extends EpochRow>(model: TrainerModel<Row>, opts: TrainerOptions<Row>): Promise<TrainerResult<Row>> {
   const callbacks = opts.callbacks ?? [];
   const n = model.rows;
   const rng = new Rng(opts.seed);

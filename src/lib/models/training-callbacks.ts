@@ -6,14 +6,14 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { InputError } from '../util/errors';
-import type { HistoryRow, StepContext, TrainerCallback, TrainerState } from './trainer';
+import type { EpochRow, StepContext, TrainerCallback, TrainerState } from './trainer';
 
 /**
  * KL warm-up (Sønderby et al. 2016): before each step, target.klWeight = beta * min(1, step / (warmupEpochs *
  * stepsPerEpoch)) over the global step, so the first steps train an autoencoder and the weight reaches beta
  * after the warm-up epochs.
  */
-export function klWarmup<Row extends HistoryRow>(target: { klWeight: number }, warmupEpochs: number, beta: number): TrainerCallback<Row> {
+export function klWarmup<Row extends EpochRow>(target: { klWeight: number }, warmupEpochs: number, beta: number): TrainerCallback<Row> {
   return {
     onStepBegin: (ctx: StepContext) => {
       target.klWeight = klWeightAt(ctx.epoch * ctx.stepsPerEpoch + ctx.step, ctx.stepsPerEpoch, warmupEpochs, beta);
@@ -31,7 +31,7 @@ export function klWeightAt(step: number, stepsPerEpoch: number, warmupEpochs: nu
 }
 
 /** Adds val_loss = loss() to every epoch's row. */
-export function validationLoss<Row extends HistoryRow & { val_loss?: number }>(loss: () => number): TrainerCallback<Row> {
+export function validationLoss<Row extends EpochRow & { val_loss?: number }>(loss: () => number): TrainerCallback<Row> {
   return {
     onEpochEnd: (row: Row) => {
       row.val_loss = loss();
@@ -40,7 +40,7 @@ export function validationLoss<Row extends HistoryRow & { val_loss?: number }>(l
 }
 
 /** Step decay: the rate of epoch e (0-based) is base * factor^floor(e / every). */
-export function stepDecay<Row extends HistoryRow>(base: number, factor: number, every: number): TrainerCallback<Row> {
+export function stepDecay<Row extends EpochRow>(base: number, factor: number, every: number): TrainerCallback<Row> {
   return {
     onEpochBegin: (epoch: number, state: TrainerState<Row>) => {
       state.learningRate = base * factor ** Math.floor(epoch / every);
@@ -93,7 +93,7 @@ export class LrPlateau {
 }
 
 /** Reduce-on-plateau on val_loss (place it after validationLoss): records each epoch's rate in the row. */
-export function reduceOnPlateau<Row extends HistoryRow & { val_loss?: number; learningRate?: number }>(config: LrPlateauConfig): TrainerCallback<Row> {
+export function reduceOnPlateau<Row extends EpochRow & { val_loss?: number; learningRate?: number }>(config: LrPlateauConfig): TrainerCallback<Row> {
   let plateau: LrPlateau | null = null;
   return {
     onEpochEnd: (row: Row, state: TrainerState<Row>) => {
@@ -114,7 +114,7 @@ export interface WeightAccess {
  * Keeps the weights of the epoch with the lowest val_loss (by more than minDelta) and restores them at the
  * end; with `patience`, stops after that many epochs without such an improvement (early stopping).
  */
-export function keepBest<Row extends HistoryRow & { val_loss?: number }>(model: WeightAccess, opts: { patience?: number; minDelta?: number } = {}): TrainerCallback<Row> {
+export function keepBest<Row extends EpochRow & { val_loss?: number }>(model: WeightAccess, opts: { patience?: number; minDelta?: number } = {}): TrainerCallback<Row> {
   let best: { loss: number; epoch: number; weights: tf.Tensor[] } | null = null;
   let sinceBest = 0;
   const minDelta = opts.minDelta ?? 0;
@@ -144,7 +144,7 @@ export function keepBest<Row extends HistoryRow & { val_loss?: number }>(model: 
 }
 
 /** Saves with `save(epoch, history)` every `everyEpochs` epochs and once at the end (the epoch the model then holds). */
-export function checkpoints<Row extends HistoryRow>(save: (epoch: number, history: Row[]) => void, everyEpochs = 1): TrainerCallback<Row> {
+export function checkpoints<Row extends EpochRow>(save: (epoch: number, history: Row[]) => void, everyEpochs = 1): TrainerCallback<Row> {
   return {
     afterEpoch: (row: Row, state: TrainerState<Row>) => {
       if (row.epoch % everyEpochs === 0) save(row.epoch, state.history);
@@ -154,6 +154,6 @@ export function checkpoints<Row extends HistoryRow>(save: (epoch: number, histor
 }
 
 /** Calls f with every recorded row (e.g. to plot the history live). */
-export function onEpoch<Row extends HistoryRow>(f: (row: Row) => void): TrainerCallback<Row> {
+export function onEpoch<Row extends EpochRow>(f: (row: Row) => void): TrainerCallback<Row> {
   return { afterEpoch: (row: Row) => f(row) };
 }

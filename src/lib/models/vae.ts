@@ -14,7 +14,6 @@
  * Layouts: batches are [B, D] rows; kernels are [in, out] (x K + b), as in ../nn/mlp.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ActivationSpec, activate, activationDerivative, isActivationName, ACTIVATION_NAMES } from '../nn/activations';
 import { Mlp, createMlp } from '../nn/mlp';
 import { InputError } from '../util/errors';
 import { Rng } from '../util/rng';
