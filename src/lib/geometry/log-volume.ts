@@ -53,5 +53,6 @@ export function logSqrtDet(g: tf.Tensor3D): tf.Tensor1D {
 /** log sqrt(det G(z)) [B] and its gradient [B, d]: the metric's own form when it has one, else autodiff through logSqrtDet. */
 export function logVolumeWithGrad(metric: Metric, z: tf.Tensor2D): LogVolumeWithGrad {
   if (metric.logVolumeWithGrad) return metric.logVolumeWithGrad(z);
-  return valueAndRowGradients((x) => logSqrtDet(metric.tensor(x)), z);
+  // + 0 x keeps z on the tape when G does not depend on it (a constant metric): the gradient is then 0.
+  return valueAndRowGradients((x) => tf.add(logSqrtDet(metric.tensor(x)), tf.sum(tf.mul(x, 0), 1)) as tf.Tensor1D, z);
 }

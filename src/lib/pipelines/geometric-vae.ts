@@ -24,8 +24,9 @@ import { connectingGeodesics } from '../geometry/geodesics';
 import { ConstantMetric } from '../geometry/reference-metrics';
 import { LatentGrid } from '../geometry/fields';
 import { nearestDistances } from '../geometry/support';
-import { HmcOptions, hmc, riemannianUniform } from '../sampling/hmc';
-import { Gmm, fitGmm, sampleGmm } from '../sampling/gaussian';
+import type { HmcOptions } from '../sampling/hmc';
+import { GmmSampler, LatentSampler, NormalPrior, randomRows, riemannianUniformSampler } from '../sampling/sampler';
+import type { Gmm, GmmOptions } from '../sampling/gaussian';
 import { ClassifierConfig, ImageClassifier, trainOrLoadClassifier } from '../evaluation/classifier';
 import { fid } from '../evaluation/fid';
 import { knnRadii, precisionRecall } from '../evaluation/precision-recall';
@@ -272,34 +273,22 @@ export interface LatentSample {
  * sample started at a random training mean.
  */
 export function sampleLatents(m: GvaeModel, method: GenerationMethod, n: number, seed: number, opts: { gmm?: Gmm; hmc?: HmcOptions } = {}): LatentSample {
-  const d = m.latentDim;
   const rng = new Rng(seed);
   const t0 = performance.now();
-  const done = (z: Float32Array, extra: Partial<LatentSample> = {}): LatentSample => ({ z, seconds: (performance.now() - t0) / 1000, ...extra });
-  switch (method) {
-    case 'prior':
-      return done(rng.normals(n * d));
-    case 'gmm': {
-      const gmm = opts.gmm ?? fitLatentGmm(m, seed);
-      return done(Float32Array.from(sampleGmm(gmm, n, rng).points));
-    }
-    case 'riemannian_uniform': {
-      const res = hmc(riemannianUniform(m.metric), randomTrainingMeans(m, n, rng), { seed: rng.seed(), ...opts.hmc });
-      return done(res.samples, { acceptanceRate: res.acceptanceRate });
-    }
-  }
+  const draw = latentSampler(m, method, seed, opts).sample(n, rng);
+  return { z: draw.z, seconds: (performance.now() - t0) / 1000, ...(draw.acceptanceRate !== undefined ? { acceptanceRate: draw.acceptanceRate } : {}) };
 }
 
-/** n training means drawn with replacement [n, d]: the chains' starting points. */
-function randomTrainingMeans(m: GvaeModel, n: number, rng: Rng): Float32Array {
-  const d = m.latentDim;
-  const count = m.means.length / d;
-  const out = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const r = rng.int(count);
-    out.set(m.means.subarray(r * d, (r + 1) * d), i * d);
+/** The sampler of a method, fitted to the model's training means (a given GMM is used as it is). */
+export function latentSampler(m: GvaeModel, method: GenerationMethod, seed: number, opts: { gmm?: Gmm; hmc?: HmcOptions } = {}): LatentSampler {
+  switch (method) {
+    case 'prior':
+      return new NormalPrior().fit(m.means, m.latentDim);
+    case 'gmm':
+      return opts.gmm ? GmmSampler.of(opts.gmm) : new GmmSampler(10, latentGmmOptions(seed)).fit(m.means, m.latentDim);
+    case 'riemannian_uniform':
+      return riemannianUniformSampler(m.metric, opts.hmc).fit(m.means, m.latentDim);
   }
-  return out;
 }
 
 export interface AblationRow extends SampleScores {
@@ -316,7 +305,7 @@ export interface AblationRow extends SampleScores {
  */
 export function samplerAblation(m: GvaeModel, ev: MnistEvaluator, n: number, seed: number): AblationRow[] {
   const chainsSeed = seed + 101 * GENERATION_METHODS.indexOf('riemannian_uniform');
-  const starts = randomTrainingMeans(m, n, new Rng(chainsSeed));
+  const starts = randomRows(m.means, m.latentDim, n, new Rng(chainsSeed));
   const k = m.metric.centroidCount;
   const floor = m.metric.params.lambda * k;
   const flat = new PosteriorMetric({ ...m.metric.params, lambda: floor });
@@ -338,7 +327,12 @@ export function samplerAblation(m: GvaeModel, ev: MnistEvaluator, n: number, see
 
 /** The 10-component full-covariance GMM of the training means (EM, sklearn's tolerance). */
 export function fitLatentGmm(m: GvaeModel, seed: number): Gmm {
-  return fitGmm(m.means, m.latentDim, 10, { seed, tolerance: 1e-3, maxIterations: 200 }).model;
+  return new GmmSampler(10, latentGmmOptions(seed)).fit(m.means, m.latentDim).model;
+}
+
+/** EM with sklearn's tolerance. */
+function latentGmmOptions(seed: number): GmmOptions {
+  return { seed, tolerance: 1e-3, maxIterations: 200 };
 }
 
 /** Decoded pixel probabilities of codes z [n, d]: [n, 784]. */

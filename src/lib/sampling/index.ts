@@ -3,3 +3,4 @@ export * from './gaussian';
 export * from './land';
 export * from './random-walk';
 export * from './hmc';
+export * from './sampler';
