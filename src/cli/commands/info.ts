@@ -5,6 +5,7 @@
 import { defineCommand, table } from '../args';
 import type { Mlp } from '../../lib/nn/mlp';
 import type { StdModel } from '../../lib/models/decoder';
+import { printable } from '../../lib/util/errors';
 import { announceBackend, buildDecoder, readJsonFile, startBackend } from './common';
 
 export interface NetInfo {
@@ -90,6 +91,7 @@ export function formatInfo(info: DecoderInfo): string {
     ['std', std],
     ['latent_codes', info.latent_codes === null ? 'none' : `${info.latent_codes} points`],
   ];
-  if (info.description) rows.unshift(['description', info.description]);
-  return [info.file, ...table(rows), ''].join('\n');
+  // The description is the file's text: escape codes and newlines in it are shown, not obeyed.
+  if (info.description) rows.unshift(['description', printable(info.description)]);
+  return [printable(info.file), ...table(rows), ''].join('\n');
 }

@@ -3,8 +3,10 @@
  * given latent points.
  */
 import { defineCommand } from '../args';
+import { FLOAT32_JSON_CHARS, checkJsonOutputSize, checkOutput, maxThreads, threadsFromEnv } from '../checks';
+import { jacobianBatchSize } from '../../lib/geometry/batch-budget';
 import { metricFieldsParallel } from '../../lib/geometry/parallel-fields';
-import { WorkerPool, threadCount } from '../../lib/runtime/pool';
+import { WorkerPool } from '../../lib/runtime/pool';
 import { announceBackend, buildDecoder, float32ToJson, parsePoints, readJsonFile, startBackend, writeResult } from './common';
 
 /**
@@ -39,9 +41,10 @@ export const metricCommand = defineCommand({
     points: { kind: 'string', valueName: 'FILE', required: true, description: 'JSON file {"points": [[...], ...]}' },
     out: { kind: 'string', valueName: 'FILE', description: 'write the result here, atomically (default: stdout)' },
     kind: { kind: 'choice', choices: ['expected', 'mean'] as const, default: 'expected', description: 'which metric' },
-    batch: { kind: 'int', default: 1024, description: 'points per tfjs batch' },
+    batch: { kind: 'int', default: 1024, max: 1 << 20, description: "points per tfjs batch, lowered for a large decoder so that the wasm heap suffices" },
     threads: {
       kind: 'int',
+      max: () => ({ value: maxThreads(), why: 'the cores this process may use' }),
       description: `threads in all, workers plus the main thread (default: LSO_THREADS or all cores from ${AUTO_PARALLEL_MIN_POINTS} points on, else 1)`,
     },
   },
@@ -50,22 +53,28 @@ export const metricCommand = defineCommand({
     'latent-geometry metric --decoder decoder.json --points points.json --kind mean > metric.json',
   ],
   async run(opts) {
+    checkOutput(opts.out, { '--decoder': opts.decoder, '--points': opts.points });
+    const envThreads = threadsFromEnv();
     const decoderJson = readJsonFile(opts.decoder);
     const pointsJson = readJsonFile(opts.points);
     const backend = await startBackend();
     const { decoder, json } = buildDecoder(decoderJson, opts.decoder);
     try {
-      const points = parsePoints(pointsJson, opts.points, decoder.latentDim);
-      const n = points.length / decoder.latentDim;
-      const threads = opts.threads ?? (n >= AUTO_PARALLEL_MIN_POINTS ? threadCount() : 1);
+      const d = decoder.latentDim;
+      const points = parsePoints(pointsJson, opts.points, d);
+      const n = points.length / d;
+      const perPoint = metricJsonBytesPerPoint(d);
+      checkJsonOutputSize(n * perPoint + 64, '--points', { count: n, noun: 'points', bytesPerItem: perPoint });
+      const batchSize = jacobianBatchSize(decoder, opts.kind, opts.batch);
+      const threads = opts.threads ?? (n >= AUTO_PARALLEL_MIN_POINTS ? envThreads : 1);
       announceBackend(backend);
       const pool = threads > 1 && backend.name === 'wasm' ? new WorkerPool(threads - 1) : null;
       try {
         await pool?.ready();
         const t0 = performance.now();
-        const { tensors, fields } = await metricFieldsParallel({ decoder, kind: opts.kind, json }, points, { batchSize: opts.batch, pool });
+        const { tensors, fields } = await metricFieldsParallel({ decoder, kind: opts.kind, json }, points, { batchSize, pool });
         const seconds = (performance.now() - t0) / 1000;
-        writeResult(opts.out, toResult(tensors, fields.volume, decoder.latentDim, seconds));
+        await writeResult(opts.out, toResult(tensors, fields.volume, decoder.latentDim, seconds));
       } finally {
         await pool?.close();
       }
@@ -74,6 +83,11 @@ export const metricCommand = defineCommand({
     }
   },
 });
+
+/** An upper bound of the JSON bytes of one point's result: d x d + 1 float32 numbers and the brackets. */
+export function metricJsonBytesPerPoint(d: number): number {
+  return (d * d + 1) * FLOAT32_JSON_CHARS + 2 * d + 4;
+}
 
 /** The flat results as nested JSON arrays. */
 export function toResult(tensors: Float32Array, volume: ArrayLike<number>, d: number, seconds: number): MetricOutput {
