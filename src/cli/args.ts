@@ -64,7 +64,8 @@ export function defineCommand<const S extends OptionSpecs>(def: CommandDefinitio
     name: def.name,
     summary: def.summary,
     help: formatHelp(def),
-    run: (argv) => def.run(parseOptions(def.name, def.options, argv)),
+    // async, so that a bad option rejects like any other input error rather than throwing synchronously.
+    run: async (argv) => def.run(parseOptions(def.name, def.options, argv)),
   };
 }
 

@@ -118,11 +118,11 @@ export function geodesicsJsonBytesPerPair(points: number, d: number): number {
  * must fit: else --points is refused here rather than the heap running out mid-solve.
  */
 export function geodesicBatchPoints(decoder: GaussianDecoder, kind: 'expected' | 'mean', points: number): number {
-  const batch = jacobianBatchSize(decoder, kind, 4096, decoder.latentDim + 1);
-  if (points - 2 > batch) {
-    throw new InputError('--points', `curves of ${points} points do not fit the wasm heap for this decoder (its widest layers); expected at most ${batch + 2}, got ${points}`);
+  const fits = jacobianBatchSize(decoder, kind, Infinity, decoder.latentDim + 1);
+  if (points - 2 > fits) {
+    throw new InputError('--points', `curves of ${points} points do not fit the wasm heap for this decoder (its widest layers); expected at most ${fits + 2}, got ${points}`);
   }
-  return batch;
+  return Math.min(4096, fits);
 }
 
 function parseTolerance(raw: string): number {

@@ -49,12 +49,20 @@ export const infoCommand = defineCommand({
         std: stdInfo(decoder.stdModel),
         latent_codes: latentCodes ? latentCodes.length / decoder.latentDim : null,
       };
-      process.stdout.write(opts.json ? `${JSON.stringify(info, null, 2)}\n` : formatInfo(info));
+      process.stdout.write(opts.json ? `${infoJson(info)}\n` : formatInfo(info));
     } finally {
       decoder.dispose();
     }
   },
 });
+
+/**
+ * The info as JSON. JSON.stringify escapes C0 controls but leaves DEL, the C1 controls (U+009B is a
+ * terminal's CSI) and U+2028/9 raw; escaped, the JSON is the same and safe to print.
+ */
+export function infoJson(info: DecoderInfo): string {
+  return JSON.stringify(info, null, 2).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 function netInfo(net: Mlp): NetInfo {
   const layers = net.layers.map((l) => {

@@ -16,6 +16,7 @@ export {
 } from './fashion';
 export {
   CANONICAL_IDX,
+  canonicalDataset,
   ensureIdxFiles,
   loadIdxDataset,
   sha256Hex,

@@ -41,7 +41,8 @@ export function resolveOutputTarget(file: string, where: string = file): OutputT
       st = fs.lstatSync(p);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { path: p, kind: 'file' };
+      // Missing, or under something that is no folder (ENOTDIR): whoever writes it reports that.
+      if (code === 'ENOENT' || code === 'ENOTDIR') return { path: p, kind: 'file' };
       throw new InputError(where, `cannot look at ${p} (${code ?? String(err)})`);
     }
     if (st.isSymbolicLink()) {
