@@ -2,7 +2,7 @@
  * `latent-geometry metric`: the metric tensor and volume element sqrt(det M) of a decoder-json decoder at
  * given latent points.
  */
-import { defineCommand } from '../args';
+import { PROGRAM, defineCommand } from '../args';
 import { FLOAT32_JSON_CHARS, checkJsonOutputSize, checkOutput, maxThreads, threadsFromEnv } from '../checks';
 import { jacobianBatchSize } from '../../lib/geometry/batch-budget';
 import { metricFieldsParallel } from '../../lib/geometry/parallel-fields';
@@ -74,6 +74,7 @@ export const metricCommand = defineCommand({
         const t0 = performance.now();
         const { tensors, fields } = await metricFieldsParallel({ decoder, kind: opts.kind, json }, points, { batchSize, pool });
         const seconds = (performance.now() - t0) / 1000;
+        warnNonFinite(tensors, fields.volume, d, opts.points);
         await writeResult(opts.out, toResult(tensors, fields.volume, decoder.latentDim, seconds));
       } finally {
         await pool?.close();
@@ -83,6 +84,22 @@ export const metricCommand = defineCommand({
     }
   },
 });
+
+/**
+ * One warning line on stderr when the metric is NaN or infinite at some points (the inputs were finite in
+ * float32, but e.g. J^T J overflowed it): those entries are null in the output, and nothing else says so.
+ */
+function warnNonFinite(tensors: Float32Array, volume: ArrayLike<number>, d: number, source: string): void {
+  const bad: number[] = [];
+  for (let i = 0; i < volume.length; i++) {
+    if (!Number.isFinite(volume[i]) || tensors.subarray(i * d * d, (i + 1) * d * d).some((x) => !Number.isFinite(x))) bad.push(i);
+  }
+  if (bad.length === 0) return;
+  const first = bad.slice(0, 3).map((i) => `points[${i}]`).join(', ');
+  process.stderr.write(
+    `${PROGRAM}: warning: ${source}: the metric is NaN or infinite (beyond float32) at ${bad.length} of ${volume.length} points (${first}${bad.length > 3 ? ', ...' : ''}); they are null in the output\n`,
+  );
+}
 
 /** An upper bound of the JSON bytes of one point's result: d x d + 1 float32 numbers and the brackets. */
 export function metricJsonBytesPerPoint(d: number): number {
