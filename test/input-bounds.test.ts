@@ -83,7 +83,7 @@ test('unknown dataset names list the valid ones (also names only Object.prototyp
       message: `ensureIdxFiles.dataset: unknown dataset ${JSON.stringify(name)}; expected one of mnist, fashion-mnist`,
     });
   }
-  await assert.rejects(loadIdxDataset({ dataset: 'constructor' as 'mnist', split: 'train' }), { message: /^loadIdxDataset\.dataset: unknown dataset "constructor"; expected one of mnist, fashion-mnist$/ });
+  await assert.rejects(loadIdxDataset({ dataset: 'constructor' as 'mnist', split: 'train', scaling: '01' }), { message: /^loadIdxDataset\.dataset: unknown dataset "constructor"; expected one of mnist, fashion-mnist$/ });
   assert.throws(() => lsoDatasetSettings('mnist' as 'mnist01'), { name: 'InputError', message: /^dataset: unknown dataset "mnist"; expected one of .*mnist01/ });
 });
 
