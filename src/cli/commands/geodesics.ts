@@ -4,7 +4,7 @@
  */
 import { defineCommand } from '../args';
 import { FLOAT64_JSON_CHARS, checkJsonOutputSize, checkOutput } from '../checks';
-import { jacobianBatchSize } from '../../lib/geometry/batch-budget';
+import { TANGENT_BYTES_MAX, jacobianBatchSize } from '../../lib/geometry/batch-budget';
 import type { GaussianDecoder } from '../../lib/models/decoder';
 import { DecoderMetric } from '../../lib/geometry/decoder-metric';
 import { curvesToArrays } from '../../lib/geometry/curves';
@@ -118,11 +118,13 @@ export function geodesicsJsonBytesPerPair(points: number, d: number): number {
  * must fit: else --points is refused here rather than the heap running out mid-solve.
  */
 export function geodesicBatchPoints(decoder: GaussianDecoder, kind: 'expected' | 'mean', points: number): number {
-  const fits = jacobianBatchSize(decoder, kind, Infinity, decoder.latentDim + 1);
+  const copies = decoder.latentDim + 1;
+  const fits = jacobianBatchSize(decoder, kind, Infinity, copies, TANGENT_BYTES_MAX);
   if (points - 2 > fits) {
     throw new InputError('--points', `curves of ${points} points do not fit the wasm heap for this decoder (its widest layers); expected at most ${fits + 2}, got ${points}`);
   }
-  return Math.min(4096, fits);
+  // A chunk holds whole curves: one curve per evaluation when a curve is more than the budget.
+  return jacobianBatchSize(decoder, kind, 4096, copies);
 }
 
 function parseTolerance(raw: string): number {

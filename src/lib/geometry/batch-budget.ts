@@ -15,6 +15,11 @@ import type { DecoderMetricKind } from './decoder-metric';
 
 /** Bytes of one batch's widest tangent tensor: a few of them live at once, well inside a 2 GB heap. */
 export const TANGENT_BYTES_PER_BATCH = 128 * 2 ** 20;
+/**
+ * The most that is known to work: the 200,000-output decoder (d = 2, mean and std nets) computed its
+ * expected metric at batch 64, 307 MB of such tensors, and ran out at 1024. Beyond this a request is refused.
+ */
+export const TANGENT_BYTES_MAX = 256 * 2 ** 20;
 
 function widestLayer(net: Mlp): number {
   return Math.max(0, ...net.layers.flatMap((l) => (l.kind === 'dense' ? [l.kernel.shape[0], l.kernel.shape[1]] : [])));
@@ -36,9 +41,10 @@ export function tangentFloatsPerPoint(decoder: GaussianDecoder, kind: DecoderMet
 /**
  * The batch size to use: `requested` (the caller's preference for speed), lowered so that a batch's
  * widest tangent tensor stays within TANGENT_BYTES_PER_BATCH; `copies` counts points evaluated per point
- * of the batch (d + 1 for the shifted copies of Newton steps in the geodesic solver). At least 1.
+ * of the batch (d + 1 for the shifted copies of Newton steps in the geodesic solver); `bytes` replaces the
+ * budget. At least 1.
  */
-export function jacobianBatchSize(decoder: GaussianDecoder, kind: DecoderMetricKind, requested: number, copies = 1): number {
+export function jacobianBatchSize(decoder: GaussianDecoder, kind: DecoderMetricKind, requested: number, copies = 1, bytes = TANGENT_BYTES_PER_BATCH): number {
   const perPoint = 4 * copies * tangentFloatsPerPoint(decoder, kind);
-  return Math.max(1, Math.min(requested, Math.floor(TANGENT_BYTES_PER_BATCH / perPoint)));
+  return Math.max(1, Math.min(requested, Math.floor(bytes / perPoint)));
 }
