@@ -180,6 +180,7 @@ const ROWS: Row[] = [
     stderr: /^latent-geometry: --pairs: 600 pairs of 10000-point curves would write up to \d+ MB of JSON, .*pass at most \d+ pairs of 10000-point curves per call/,
   },
   // inputs that are not JSON files
+  { what: 'a points file that is not JSON', args: metric(() => dec, () => file('points: [[0, 0]]')), stderr: /f\d+\.json: malformed JSON \(Unexpected token/ },
   { what: 'a directory as the points file', args: metric(() => dec, () => dir), stderr: /lso-bad-input-\w+: is a directory; expected a JSON file$/ },
   { what: 'a file name with escape codes', args: metric(() => file('{"points": [[0, 0]', 'bad\u001b[31mname.json')), stderr: /bad\\u001b\[31mname\.json: malformed JSON/ },
   // --out
@@ -310,8 +311,9 @@ describe('--out: what is already at the path', () => {
     assert.equal(fs.statSync(secret).mode & 0o777, 0o600);
     const fresh = path.join(dir, 'fresh.json');
     assert.equal((await run(fresh)).code, 0);
-    const umask = process.umask();
-    assert.equal(fs.statSync(fresh).mode & 0o777, 0o666 & ~umask);
+    const probe = path.join(dir, 'probe');
+    fs.writeFileSync(probe, ''); // created as any new file is: 0666 less the umask
+    assert.equal(fs.statSync(fresh).mode & 0o777, fs.statSync(probe).mode & 0o777);
   });
 
   test('a FIFO is written through (a reader gets the JSON) and stays a FIFO', async () => {
@@ -369,3 +371,10 @@ for (const [signal, exit] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     assert.equal(fs.readFileSync(out, 'utf8'), 'previous result');
   });
 }
+
+test('a JSON file with a byte-order mark (as some editors write) is read', async () => {
+  const out = path.join(dir, 'bom-out.json');
+  const r = await cli(['metric', '--decoder', dec, '--points', file(`\uFEFF${JSON.stringify({ points: [[0, 0]] })}`), '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((JSON.parse(fs.readFileSync(out, 'utf8')) as { volume: number[] }).volume.length, 1);
+});

@@ -27,7 +27,8 @@ export function readJsonFile(file: string): unknown {
     throw new InputError(file, code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(err)})`);
   }
   try {
-    return JSON.parse(text) as unknown;
+    // A byte-order mark (as some Windows editors write) is not part of the JSON.
+    return JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
   } catch (err) {
     throw new InputError(file, `malformed JSON (${(err as Error).message})`);
   }
