@@ -209,6 +209,16 @@ const ROWS: Row[] = [
     stderr: /--out: .*hard-pairs\.json is the same file as --pairs/,
   },
   { what: '--out a directory', args: () => ['metric', '--decoder', dec, '--points', points, '--out', dir], stderr: /^latent-geometry: --out: .*lso-bad-input-\w+ is a directory; expected a file name \(a FIFO or a character device such as \/dev\/null is written through\)$/ },
+  {
+    what: '--out a symbolic link loop',
+    args: () => {
+      const loop = path.join(dir, 'loop.json');
+      fs.rmSync(loop, { force: true });
+      fs.symlinkSync('loop.json', loop);
+      return ['metric', '--decoder', dec, '--points', points, '--out', loop];
+    },
+    stderr: /^latent-geometry: --out: .*loop\.json: too many levels of symbolic links \(a loop\?\)$/,
+  },
   { what: '--out under a file', args: () => ['metric', '--decoder', dec, '--points', points, '--out', path.join(points, 'x.json')], stderr: /--out: .*points\.json\/x\.json: .*points\.json is not a folder$/ },
   {
     what: '--out in a folder without write permission',
@@ -337,6 +347,21 @@ describe('--out: what is already at the path', () => {
     assert.ok(fs.statSync(nul).isCharacterDevice());
     assert.deepEqual(tempFiles(), []);
   });
+});
+
+test('--out /dev/stdout into a pipe is written through (a magic link with no path behind it)', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'metric', '--decoder', dec, '--points', points, '--out', '/dev/stdout'], {
+    cwd: ROOT,
+    env: { ...process.env, LSO_QUIET: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += String(c)));
+  child.stderr.on('data', (c) => (stderr += String(c)));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal(code, 0, stderr);
+  assert.equal((JSON.parse(stdout) as { volume: number[] }).volume.length, 2);
 });
 
 /** A child process writing through writeFileAtomicAsync, stopping after the first piece until signalled. */

@@ -4,8 +4,9 @@
  *   (pid and random bytes, created exclusively), fsynced, renamed over the target (atomic on POSIX within
  *   one file system), and the directory fsynced; an existing file keeps its permission bits;
  * - a symbolic link is followed: its target is replaced atomically and the link stays a link;
- * - a FIFO or a character device (/dev/null, /dev/stdout, a terminal) is written through, as a shell
- *   redirection would: renaming over it would replace the device node by a regular file;
+ * - a FIFO or a character device (/dev/null, a terminal) is written through, as a shell redirection
+ *   would: renaming over it would replace the device node by a regular file; /dev/stdout and /dev/stderr
+ *   (also as /dev/fd/1, /proc/self/fd/2...) go to the process's own streams, whatever they are;
  * - a directory, a socket or a block device is refused with the reason (writing JSON over a disk is
  *   never what was meant);
  * - the async writer removes its temporary file when the process gets SIGINT or SIGTERM, then exits
@@ -24,38 +25,76 @@ export interface OutputTarget {
   kind: 'file' | 'stream';
   /** An existing regular file's stat, whose mode (and, as root, owner) the new file keeps. */
   existing?: fs.Stats;
+  /**
+   * kind 'stream' to this process's own stdout (1) or stderr (2), named as /dev/stdout, /dev/fd/1,
+   * /proc/self/fd/1...: written through the process's stream, since a socket (as a parent process's
+   * pipe often is) cannot be opened by name.
+   */
+  stdio?: 1 | 2;
+}
+
+/** The fd 1 or 2 that a name such as /dev/stdout, /dev/fd/2 or /proc/self/fd/1 stands for, else null. */
+function stdioOf(file: string): 1 | 2 | null {
+  const p = path.resolve(file);
+  const m = /^\/(?:dev\/fd|proc\/self\/fd|proc\/\d+\/fd)\/([12])$/.exec(p);
+  if (m && (!p.startsWith('/proc/') || p.startsWith('/proc/self/') || p.startsWith(`/proc/${process.pid}/`))) return Number(m[1]) as 1 | 2;
+  return p === '/dev/stdout' ? 1 : p === '/dev/stderr' ? 2 : null;
 }
 
 const MAX_LINK_HOPS = 40;
 
 /**
- * Resolves `file` (following symbolic links, also dangling ones, whose target is then created) and says
- * how it will be written. Throws an InputError naming `where` for a target that is not written to: a
- * directory, a socket, a block device, a link loop.
+ * Resolves `file` (following symbolic links, also dangling ones, whose target is then created, and the
+ * kernel's magic links such as /dev/stdout -> /proc/self/fd/1 -> pipe:[...]) and says how it will be
+ * written. Throws an InputError naming `where` for a target that is not written to: a directory, a
+ * socket, a block device, a link loop.
  */
 export function resolveOutputTarget(file: string, where: string = file): OutputTarget {
-  let p = path.resolve(file);
-  for (let hops = 0; ; hops++) {
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(p);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      // Missing, or under something that is no folder (ENOTDIR): whoever writes it reports that.
-      if (code === 'ENOENT' || code === 'ENOTDIR') return { path: p, kind: 'file' };
-      throw new InputError(where, `cannot look at ${p} (${code ?? String(err)})`);
-    }
-    if (st.isSymbolicLink()) {
-      if (hops >= MAX_LINK_HOPS) throw new InputError(where, `too many levels of symbolic links (a loop?) at ${p}`);
-      p = path.resolve(path.dirname(p), fs.readlinkSync(p));
-      continue;
-    }
-    if (st.isFile()) return { path: p, kind: 'file', existing: st };
-    if (st.isFIFO() || st.isCharacterDevice()) return { path: p, kind: 'stream' };
+  const stdio = stdioOf(file);
+  if (stdio !== null) return { path: path.resolve(file), kind: 'stream', stdio };
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new InputError(where, `${file}: too many levels of symbolic links (a loop?)`);
+    // Missing, or under something that is no folder (ENOTDIR): whoever writes it reports that.
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new InputError(where, `cannot look at ${file} (${code ?? String(err)})`);
+  }
+  if (st?.isFile()) return { path: fs.realpathSync(file), kind: 'file', existing: st };
+  // Opened by its own name, which also works for magic links that have no path to resolve to.
+  if (st?.isFIFO() || st?.isCharacterDevice()) return { path: path.resolve(file), kind: 'stream' };
+  if (st) {
     const what = st.isDirectory() ? 'a directory' : st.isSocket() ? 'a socket' : st.isBlockDevice() ? 'a block device' : 'not a regular file';
-    const via = p === path.resolve(file) ? '' : ` (a link to ${p})`;
+    const real = realpathOrSelf(file);
+    const via = real === path.resolve(file) ? '' : ` (a link to ${real})`;
     throw new InputError(where, `${file}${via} is ${what}; expected a file name (a FIFO or a character device such as /dev/null is written through)`);
   }
+  return { path: danglingTarget(file, where), kind: 'file' };
+}
+
+function realpathOrSelf(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}
+
+/** The path a missing `file` is created at: the end of its chain of (dangling) symbolic links. */
+function danglingTarget(file: string, where: string): string {
+  let p = path.resolve(file);
+  for (let hops = 0; hops <= MAX_LINK_HOPS; hops++) {
+    let link: string;
+    try {
+      if (!fs.lstatSync(p).isSymbolicLink()) return p;
+      link = fs.readlinkSync(p);
+    } catch {
+      return p; // missing (or under a missing folder): created as it is
+    }
+    p = path.resolve(path.dirname(p), link);
+  }
+  throw new InputError(where, `${file}: too many levels of symbolic links (a loop?)`);
 }
 
 function tempName(target: string): string {
@@ -90,6 +129,10 @@ function syncDirectory(dir: string): void {
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const target = resolveOutputTarget(file);
+  if (target.stdio) {
+    (target.stdio === 1 ? process.stdout : process.stderr).write(data);
+    return;
+  }
   if (target.kind === 'stream') {
     fs.writeFileSync(target.path, data);
     return;
@@ -169,6 +212,11 @@ async function writeAll(fh: fs.promises.FileHandle, data: WriteData): Promise<vo
  */
 export async function writeFileAtomicAsync(file: string, data: WriteData): Promise<void> {
   const target = resolveOutputTarget(file);
+  if (target.stdio) {
+    const stream = target.stdio === 1 ? process.stdout : process.stderr;
+    for await (const p of pieces(data)) await new Promise<void>((resolve, reject) => stream.write(p, (err) => (err ? reject(err) : resolve())));
+    return;
+  }
   if (target.kind === 'stream') {
     const fh = await fs.promises.open(target.path, 'w');
     try {
