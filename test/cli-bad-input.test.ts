@@ -326,6 +326,12 @@ describe('--out: what is already at the path', () => {
     assert.equal(fs.statSync(fresh).mode & 0o777, fs.statSync(probe).mode & 0o777);
   });
 
+  test('a 250-character file name (its temporary name must still fit in 255 bytes)', async () => {
+    const long = path.join(dir, `${'x'.repeat(245)}.json`);
+    assert.equal((await run(long)).code, 0);
+    assert.ok(fs.statSync(long).isFile());
+  });
+
   test('a FIFO is written through (a reader gets the JSON) and stays a FIFO', async () => {
     const fifo = path.join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);

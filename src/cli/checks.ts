@@ -77,3 +77,10 @@ export function threadsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   if (n > maxThreads()) throw new InputError('LSO_THREADS', `expected at most ${maxThreads()} (the cores this process may use), got ${n}`);
   return n;
 }
+
+/** A number in (0, 1) given as text, e.g. a tolerance. */
+export function numberInOpenUnitInterval(raw: string, option: string): number {
+  const x = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(x) || x <= 0 || x >= 1) throw new InputError(option, `expected a number in (0, 1), got ${JSON.stringify(raw)}`);
+  return x;
+}

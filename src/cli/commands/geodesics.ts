@@ -3,7 +3,7 @@
  * latent points, solved together in batches.
  */
 import { defineCommand } from '../args';
-import { FLOAT64_JSON_CHARS, checkJsonOutputSize, checkOutput } from '../checks';
+import { FLOAT64_JSON_CHARS, checkJsonOutputSize, checkOutput, numberInOpenUnitInterval } from '../checks';
 import { TANGENT_BYTES_MAX, jacobianBatchSize } from '../../lib/geometry/batch-budget';
 import type { GaussianDecoder } from '../../lib/models/decoder';
 import { DecoderMetric } from '../../lib/geometry/decoder-metric';
@@ -67,7 +67,7 @@ export const geodesicsCommand = defineCommand({
     'latent-geometry geodesics --decoder decoder.json --pairs pairs.json --points 32 --init graph > geodesics.json',
   ],
   async run(opts) {
-    const tol = parseTolerance(opts.tol);
+    const tol = numberInOpenUnitInterval(opts.tol, '--tol');
     checkOutput(opts.out, { '--decoder': opts.decoder, '--pairs': opts.pairs });
     const decoderJson = readJsonFile(opts.decoder);
     const pairsJson = readJsonFile(opts.pairs);
@@ -125,12 +125,6 @@ export function geodesicBatchPoints(decoder: GaussianDecoder, kind: 'expected' |
   }
   // A chunk holds whole curves: one curve per evaluation when a curve is more than the budget.
   return jacobianBatchSize(decoder, kind, 4096, copies);
-}
-
-function parseTolerance(raw: string): number {
-  const x = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(x) || x <= 0 || x >= 1) throw new InputError('--tol', `expected a number in (0, 1), got ${JSON.stringify(raw)}`);
-  return x;
 }
 
 /**

@@ -97,8 +97,10 @@ function danglingTarget(file: string, where: string): string {
   throw new InputError(where, `${file}: too many levels of symbolic links (a loop?)`);
 }
 
+/** `.NAME.<pid>.<12 random hex>.tmp` beside the target, NAME cut so that the whole stays within 255 bytes. */
 function tempName(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const base = Buffer.from(path.basename(target)).subarray(0, 200).toString().replace(/\uFFFD+$/, '');
+  return path.join(path.dirname(target), `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 /** The mode for the new file: an existing file's permission bits, else the default 0666 less the umask. */
