@@ -50,7 +50,7 @@ export const geodesicsCommand = defineCommand({
   options: {
     decoder: { kind: 'string', valueName: 'FILE', required: true, description: 'decoder-json/v1 file' },
     pairs: { kind: 'string', valueName: 'FILE', required: true, description: 'JSON file {"p0": [[...], ...], "p1": [[...], ...]}' },
-    out: { kind: 'string', valueName: 'FILE', description: 'write the result here, atomically (default: stdout)' },
+    out: { kind: 'string', valueName: 'FILE', description: 'write the result here: atomically to a file (links followed, mode kept), through to a FIFO or a device; never over an input (default: stdout)' },
     points: { kind: 'int', default: DEFAULT_POINTS, min: 3, max: MAX_CURVE_POINTS, description: 'points per curve T, end points included' },
     'max-iter': { kind: 'int', default: 100, max: 100000, description: 'solver iterations' },
     tol: { kind: 'string', valueName: 'X', default: '1e-6', description: 'relative energy change and Gauss-Newton decrement at convergence' },

@@ -39,13 +39,13 @@ export const metricCommand = defineCommand({
   options: {
     decoder: { kind: 'string', valueName: 'FILE', required: true, description: 'decoder-json/v1 file' },
     points: { kind: 'string', valueName: 'FILE', required: true, description: 'JSON file {"points": [[...], ...]}' },
-    out: { kind: 'string', valueName: 'FILE', description: 'write the result here, atomically (default: stdout)' },
+    out: { kind: 'string', valueName: 'FILE', description: 'write the result here: atomically to a file (links followed, mode kept), through to a FIFO or a device; never over an input (default: stdout)' },
     kind: { kind: 'choice', choices: ['expected', 'mean'] as const, default: 'expected', description: 'which metric' },
     batch: { kind: 'int', default: 1024, max: 1 << 20, description: "points per tfjs batch, lowered for a large decoder so that the wasm heap suffices" },
     threads: {
       kind: 'int',
       max: () => ({ value: maxThreads(), why: 'the cores this process may use' }),
-      description: `threads in all, workers plus the main thread (default: LSO_THREADS or all cores from ${AUTO_PARALLEL_MIN_POINTS} points on, else 1)`,
+      description: `threads in all, workers plus the main thread, at most the cores (default: LSO_THREADS or all cores from ${AUTO_PARALLEL_MIN_POINTS} points on, else 1)`,
     },
   },
   examples: [
