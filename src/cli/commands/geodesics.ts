@@ -9,8 +9,7 @@ import type { GaussianDecoder } from '../../lib/models/decoder';
 import { DecoderMetric } from '../../lib/geometry/decoder-metric';
 import { curvesToArrays } from '../../lib/geometry/curves';
 import { DEFAULT_POINTS, GeodesicResult, connectingGeodesics } from '../../lib/geometry/geodesics';
-import { graphInitialCurves, latentGraph } from '../../lib/geometry/graph';
-import { kmeans } from '../../lib/stats/kmeans';
+import { codeGraph, graphInitialCurves, latentGraph } from '../../lib/geometry/graph';
 import { latentGrid } from '../../lib/geometry/fields';
 import { Progress } from '../../lib/util/progress';
 import { InputError } from '../../lib/util/errors';
@@ -141,18 +140,14 @@ export function parsePairs(json: unknown, source: string, d: number): { p0: Floa
 
 function graphInit(metric: DecoderMetric, p0: Float64Array, p1: Float64Array, points: number, codes: Float32Array | undefined) {
   const d = metric.dim;
-  let nodes: ArrayLike<number>;
-  if (codes && codes.length / d >= GRAPH_NODES) {
-    nodes = kmeans(codes, d, GRAPH_NODES, { seed: 0, restarts: 1 }).centers;
-  } else if (d === 2) {
-    const all = Float64Array.from([...p0, ...p1]);
-    const [xs, ys] = [0, 1].map((j) => all.filter((_, i) => i % 2 === j));
-    const pad = (lo: number, hi: number) => 0.1 * (hi - lo || 1);
-    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-    nodes = latentGrid({ xmin: x0 - pad(x0, x1), xmax: x1 + pad(x0, x1), ymin: y0 - pad(y0, y1), ymax: y1 + pad(y0, y1), n: 8 }).points;
-  } else {
-    throw new InputError('--init', `graph needs at least ${GRAPH_NODES} latent_codes in the decoder file when the latent dimension is ${d} (a grid is 2-D only)`);
-  }
+  if (codes && codes.length / d >= GRAPH_NODES) return graphInitialCurves(metric, codeGraph(metric, codes, { centers: GRAPH_NODES, seed: 0, restarts: 1 }), p0, p1, points);
+  if (d !== 2) throw new InputError('--init', `graph needs at least ${GRAPH_NODES} latent_codes in the decoder file when the latent dimension is ${d} (a grid is 2-D only)`);
+  // No codes: a grid around the end points.
+  const all = Float64Array.from([...p0, ...p1]);
+  const [xs, ys] = [0, 1].map((j) => all.filter((_, i) => i % 2 === j));
+  const pad = (lo: number, hi: number) => 0.1 * (hi - lo || 1);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const nodes = latentGrid({ xmin: x0 - pad(x0, x1), xmax: x1 + pad(x0, x1), ymin: y0 - pad(y0, y1), ymax: y1 + pad(y0, y1), n: 8 }).points;
   return graphInitialCurves(metric, latentGraph(metric, nodes), p0, p1, points);
 }
 

@@ -9,7 +9,8 @@
  */
 import type { Metric } from './metric';
 import { CurveBatch, curveBatch, resampleAtCumulative, segmentLengths } from './curves';
-import { LatentGrid, latentGrid } from './fields';
+import { LatentGrid, gridAround, latentGrid } from './fields';
+import { kmeans } from '../stats/kmeans';
 import { quantile } from '../numerics/statistics';
 
 /** An undirected weighted graph on latent points, adjacency in CSR form. */
@@ -68,6 +69,36 @@ export function latentGraph(metric: Metric, nodePoints: ArrayLike<number>, opts:
   const edges = Array.from(pairs);
   const lengths = segmentLengths(metric, segmentsBetween(nodes, d, edges, k), { subdivisions: opts.quadrature ?? 4, batchPoints: opts.batchPoints });
   return buildCsr(nodes, d, edges, k, lengths);
+}
+
+/** Where the nodes of a graph over latent codes come from: the one recipe of the studies and the CLI. */
+export interface CodeGraphOptions extends GraphOptions {
+  /** k-means centres of the codes used as nodes (default 64; fewer when there are fewer codes). */
+  centers?: number;
+  /** The k-means seed (default 1) and restarts (k-means' default when absent). */
+  seed?: number;
+  restarts?: number;
+  /** Nodes of a regular grid around the codes, per side (2-D only; default 0, none), padded by gridPad (default 0.3). */
+  gridN?: number;
+  gridPad?: number;
+}
+
+/**
+ * The k-NN graph (latentGraph) whose nodes are k-means centres of the codes, so that shortest paths follow
+ * the data, plus optionally a coarse grid around them that keeps the graph connected across the gaps
+ * between clusters (its edges there are long, as they should be).
+ */
+export function codeGraph(metric: Metric, codes: Float32Array, opts: CodeGraphOptions = {}): LatentGraph {
+  const d = metric.dim;
+  const n = codes.length / d;
+  const centers = kmeans(codes, d, Math.min(opts.centers ?? 64, n), { seed: opts.seed ?? 1, ...(opts.restarts !== undefined ? { restarts: opts.restarts } : {}) }).centers;
+  const gridN = opts.gridN ?? 0;
+  const grid = gridN > 1 && d === 2 ? gridAround(codes, gridN, opts.gridPad ?? 0.3).points : new Float32Array(0);
+  const nodes = new Float64Array(centers.length + grid.length);
+  nodes.set(centers);
+  nodes.set(grid, centers.length);
+  const { neighbors, quadrature, batchPoints } = opts;
+  return latentGraph(metric, nodes, { ...(neighbors !== undefined ? { neighbors } : {}), ...(quadrature !== undefined ? { quadrature } : {}), ...(batchPoints !== undefined ? { batchPoints } : {}) });
 }
 
 /** Per edge code e = i k + j, the straight segment from node i to node j: a [E, 2, d] CurveBatch. */

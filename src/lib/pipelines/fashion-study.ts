@@ -22,9 +22,8 @@ import { expectedMetric } from '../geometry/decoder-metric';
 import { LatentGrid, fieldsAt } from '../geometry/fields';
 import { CurveBatch, arcLengthReparametrize, curveBatch, curveLengths, straightLines } from '../geometry/curves';
 import { connectingGeodesics } from '../geometry/geodesics';
-import { graphInitialCurves, latentGraph } from '../geometry/graph';
+import { codeGraph, graphInitialCurves } from '../geometry/graph';
 import type { Metric } from '../geometry/metric';
-import { kmeans } from '../stats/kmeans';
 import { latentHeatmap, type ClassPoints } from '../plots/fields';
 import { imageGrid, imageStrip } from '../plots/images';
 import type { Figure } from '../plots/types';
@@ -238,8 +237,7 @@ const LENGTH_SUBDIVISIONS = 8;
  */
 export function compareGeodesic(metric: Metric, decoder: GaussianDecoder, codes: Float32Array, p0: Float64Array, p1: Float64Array, s: FashionSettings): GeodesicComparison {
   const T = s.geodesicPoints;
-  const centres = kmeans(codes, 2, Math.min(64, codes.length / 2), { seed: 1 }).centers;
-  const graph = latentGraph(metric, centres);
+  const graph = codeGraph(metric, codes, { centers: 64, seed: 1 });
   const starts = curveBatch(2, T, 2);
   starts.data.set(straightLines(p0, p1, 2, T).data, 0);
   starts.data.set(graphInitialCurves(metric, graph, p0, p1, T).data, T * 2);

@@ -16,11 +16,11 @@ import { decodeMeans } from '../models/decoder-fields';
 import type { Metric } from '../geometry/metric';
 import { CurveBatch, arcLengthReparametrize, curveBatch, curveLengths, straightLines } from '../geometry/curves';
 import { GeodesicOptions, connectingGeodesics } from '../geometry/geodesics';
-import { LatentGraph, graphInitialCurves, latentGraph } from '../geometry/graph';
+import { LatentGraph, codeGraph, graphInitialCurves } from '../geometry/graph';
 import { DistanceMatrixOptions, geodesicDistanceMatrix } from '../geometry/distances';
-import { LatentGrid, gridAround } from '../geometry/fields';
+import { LatentGrid } from '../geometry/fields';
 import { euclideanDistanceMatrix } from '../geometry/support';
-import { kmeans, kmedoids } from '../stats/kmeans';
+import { kmedoids } from '../stats/kmeans';
 import { ClusteringScores, alignClustersToClasses, clusteringScores } from '../stats/clustering-metrics';
 import { latentHeatmap, type ClassPoints, type Curve } from '../plots/fields';
 import { imageStrip } from '../plots/images';
@@ -92,15 +92,7 @@ export interface StudyGraphOptions {
  * connected across the gaps between classes (its edges there are long, as they should be).
  */
 export function studyGraph(metric: Metric, codes: Float32Array, opts: StudyGraphOptions = {}): LatentGraph {
-  const d = metric.dim;
-  const n = codes.length / d;
-  const centers = kmeans(codes, d, Math.min(opts.centers ?? 64, n), { seed: opts.seed ?? 1 }).centers;
-  const gridN = opts.gridN ?? 12;
-  const grid = gridN > 1 && d === 2 ? gridAround(codes, gridN, 0.3).points : new Float32Array(0);
-  const nodes = new Float64Array(centers.length + grid.length);
-  nodes.set(centers);
-  nodes.set(grid, centers.length);
-  return latentGraph(metric, nodes, { neighbors: opts.neighbors ?? 8 });
+  return codeGraph(metric, codes, { centers: opts.centers ?? 64, seed: opts.seed ?? 1, gridN: opts.gridN ?? 12, gridPad: 0.3, neighbors: opts.neighbors ?? 8 });
 }
 
 // ---------------------------------------------------------------------------------------------------------
