@@ -1,0 +1,113 @@
+/**
+ * Keeping the student's kernel away from the grader, from outside the kernel (what Node's permission
+ * model inside it cannot give): another user, its own session and process group, no network, a death
+ * signal tied to the grader, limits enforced by the grader.
+ *
+ * - As root (CI, grading servers): `unshare -n` (a new, empty network namespace: not even loopback is
+ *   up) then `setpriv` to an unprivileged uid/gid (nobody, 65534) with no supplementary groups and
+ *   SIGKILL as parent-death signal. A process of another user cannot signal the grader's processes.
+ * - Not root, where the kernel allows unprivileged user namespaces: `unshare -U -r -n -p -f` (a user,
+ *   network and PID namespace: the grader's processes have no PID the kernel can name, and there is no
+ *   network), with the death signal set by `setpriv` on `unshare` and passed on by `--kill-child`.
+ * - Otherwise the kernel runs as the grader's user with network: the grader says so at start-up and in
+ *   every report (`isolation.warning`).
+ *
+ * Whatever the plan, the kernel leads its own process group (`detached`), and time and memory are
+ * watched by the grader (execute.ts), which kills the whole group.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+
+export interface IsolationPlan {
+  kind: 'root' | 'user-namespace' | 'none';
+  /** The command and arguments put before `node ...`. */
+  prefix: string[];
+  /** uid/gid the kernel runs as (its writable folder is given to them). */
+  uid?: number;
+  gid?: number;
+  /** What a teacher should know, when the kernel is not fully isolated. */
+  warning?: string;
+  /** In one line, for reports. */
+  summary: string;
+}
+
+/** nobody:nogroup on Debian and most Linux systems. */
+export const UNPRIVILEGED_ID = 65534;
+
+function works(cmd: string, args: string[]): boolean {
+  try {
+    const r = spawnSync(cmd, args, { stdio: 'ignore', timeout: 5000 });
+    return r.status === 0;
+  } catch {
+    return false;
+  }
+}
+
+let cached: IsolationPlan | null = null;
+
+/** The best isolation this machine allows (probed once per process; LSO_GRADER_ISOLATION=none forces none). */
+export function isolationPlan(): IsolationPlan {
+  if (cached) return cached;
+  cached = probe();
+  return cached;
+}
+
+function probe(): IsolationPlan {
+  const forced = process.env.LSO_GRADER_ISOLATION;
+  const linux = process.platform === 'linux';
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (forced !== 'none' && linux && root) {
+    const id = String(UNPRIVILEGED_ID);
+    const prefix = ['unshare', '-n', '--', 'setpriv', `--reuid=${id}`, `--regid=${id}`, '--clear-groups', '--pdeathsig', 'KILL', '--'];
+    if (works(prefix[0], [...prefix.slice(1), 'true'])) {
+      return { kind: 'root', prefix, uid: UNPRIVILEGED_ID, gid: UNPRIVILEGED_ID, summary: `submissions run as uid ${id} in their own process group, without network` };
+    }
+  }
+  if (forced !== 'none' && linux && !root) {
+    const prefix = ['setpriv', '--pdeathsig', 'KILL', '--', 'unshare', '-U', '-r', '-n', '-p', '-f', '--kill-child', '--'];
+    if (works(prefix[0], [...prefix.slice(1), 'true'])) {
+      return { kind: 'user-namespace', prefix, summary: 'submissions run in their own user, PID and network namespaces and process group' };
+    }
+  }
+  const why = forced === 'none' ? 'LSO_GRADER_ISOLATION=none' : !linux ? `${process.platform} is not Linux` : root ? 'unshare or setpriv (util-linux) failed' : 'the grader is not root and unprivileged user namespaces are not available';
+  return {
+    kind: 'none',
+    prefix: [],
+    warning: `submissions run as the grader's own user with network access (${why}): a submission could signal or stop the grader and reach the network; time and memory limits still apply`,
+    summary: `not isolated from the grader's user and network (${why})`,
+  };
+}
+
+/** Gives the kernel's writable folder to its user (root plan), and lets it traverse the sandbox. */
+export function prepareWorkspace(plan: IsolationPlan, sandboxDir: string, writable: string): void {
+  if (plan.uid === undefined || plan.gid === undefined) return;
+  fs.chmodSync(sandboxDir, 0o755);
+  fs.chmodSync(writable, 0o700);
+  fs.chownSync(writable, plan.uid, plan.gid);
+}
+
+/** Resident memory in MB of every process of a process group (Linux /proc), or null without /proc. */
+export function groupResidentMb(pgid: number): number | null {
+  let names: string[];
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  const pageMb = 4096 / (1024 * 1024);
+  let total = 0;
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so parse after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) !== pgid) continue;
+      const statm = fs.readFileSync(`/proc/${name}/statm`, 'utf8').split(' ');
+      total += Number(statm[1]) * pageMb;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
+}
