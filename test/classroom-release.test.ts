@@ -165,7 +165,7 @@ test('scoreSubmission: points from outputs (nbgrader partial credit), unrun chec
     submission: 'alice.ipynb',
     teacher,
     executed,
-    assembled: { notebook: executed, tampered: ['b'], missing: [] },
+    assembled: { notebook: executed, origins: executed.cells.map((c) => (gradingMeta(c)?.grade === true || gradingMeta(c)?.grade_id === 'setup' ? 'teacher' : 'student')), tampered: ['b'], missing: [] },
     stopped: 'TimeoutError: the cell ran longer than the limit of 60 s and was stopped',
     seconds: 12.5,
   });
@@ -190,8 +190,8 @@ test('scoreSubmission: points from outputs (nbgrader partial credit), unrun chec
   const md = reportMarkdown(r);
   assert.match(md, /\*\*3\.50 \/ 10 points\*\*/);
   assert.match(md, /\| `c` \| 0 \/ 4 \| FAILED \|/);
-  assert.match(md, /### `c`: FAILED\n\n```\nTimeoutError: the cell ran longer/);
-  assert.match(md, /Edited check or read-only cells \(the teacher's versions were run instead\): b/);
+  assert.match(md, /### `c`: FAILED\n\n```text\nTimeoutError: the cell ran longer/);
+  assert.match(md, /Edited check or read-only cells \\\(the teacher's versions were run instead\\\): b/);
   const html = reportHtml({ ...r, submission: '<script>.ipynb' });
   assert.ok(html.includes('&lt;script&gt;.ipynb') && !html.includes('<script>.ipynb'));
   assert.equal(gradesCsv([r]).split('\n')[0], 'submission,points,max_points,a,b,c,d,notes');

@@ -22,7 +22,7 @@ import { proxySource } from './interface';
 import { prepareWorkspace, type IsolationPlan } from './isolation';
 import { CheckerKernel, KernelStop, StudentKernel, type CellDone } from './kernels';
 import { writableDir, type Sandbox } from './sandbox';
-import type { CallReply } from './grading-kernel';
+import type { CallReply } from './grading-protocol';
 
 export interface RunLimits {
   /** Wall-clock seconds per cell (and for the kernels' start-up). */

@@ -295,8 +295,8 @@ export interface GradeOptions {
   echo?: boolean;
   /** Where to copy each executed notebook (it contains the hidden tests: for the teacher only). */
   keepNotebooks?: string;
-  /** Called when a submission is done. */
-  onReport?: (report: GradeReport) => void;
+  /** Called when a submission is done (write its report then: a grader stopped later keeps it). */
+  onReport?: (report: GradeReport, file: string) => void;
   /** A sandbox to reuse (its package mirror takes seconds to make and remove); default a fresh one. */
   sandbox?: Sandbox;
 }
@@ -375,7 +375,7 @@ export async function gradeSubmissions(files: readonly string[], opts: GradeOpti
   try {
     return await mapPool(files, opts.jobs ?? 2, async (file) => {
       const report = await gradeOne(sandbox, teacher, file, opts).catch((err: Error) => failedReport(opts.name, path.basename(file), teacher, `grader error: ${err.message}`));
-      opts.onReport?.(report);
+      opts.onReport?.(report, file);
       return report;
     });
   } finally {

@@ -7,7 +7,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { Output } from '../notebook/ipynb';
-import { CALL_FD, ROLE_ENV, type CallReply, type CallRequest } from './grading-kernel';
+import { CALL_FD, ROLE_ENV, type CallReply, type CallRequest } from './grading-protocol';
 import { groupResidentMb, type IsolationPlan } from './isolation';
 
 /** Why a kernel was stopped; its name becomes the error output's ename. */
