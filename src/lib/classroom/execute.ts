@@ -108,12 +108,14 @@ export async function executeSubmission(input: ExecuteInput): Promise<ExecuteRes
   const cells: Cell[] = input.notebook.cells.map((c) => (c.cell_type === 'code' ? { ...c, outputs: [], execution_count: null } : { ...c }));
   const work = sandbox.workspace();
   const tmp = writableDir(work);
-  prepareWorkspace(plan, sandbox.dir, tmp);
+  const uid = plan.newUid?.();
+  prepareWorkspace(uid, sandbox.dir, tmp);
   // The checker's own HOME: private to the grader's user.
   const privateHome = fs.mkdtempSync(path.join(os.tmpdir(), 'lg-checker-'));
   const settings = { LSO_PROFILE: 'quick', LSO_QUIET: '1', LSO_THREADS: '1', LSO_IN_NOTEBOOK: '1', LSO_INTERACTIVE: '0', LSO_CELL_OUTPUT_BYTES: String(limits.cellOutputChars) };
   const student = new StudentKernel({
     plan,
+    uid,
     script: sandbox.gradingKernelScript,
     nodeArgs: sandbox.nodeArgs(work),
     cwd: work,

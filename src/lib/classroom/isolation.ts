@@ -20,19 +20,26 @@ import * as fs from 'node:fs';
 
 export interface IsolationPlan {
   kind: 'root' | 'user-namespace' | 'none';
-  /** The command and arguments put before `node ...`. */
-  prefix: string[];
-  /** uid/gid the kernel runs as (its writable folder is given to them). */
-  uid?: number;
-  gid?: number;
+  /** The command and arguments put before `node ...` for a kernel running as `uid` (root plan). */
+  prefix: (uid?: number) => string[];
+  /** A fresh uid for one kernel (root plan): kernels of different submissions cannot signal each other. */
+  newUid?: () => number;
   /** What a teacher should know, when the kernel is not fully isolated. */
   warning?: string;
   /** In one line, for reports. */
   summary: string;
 }
 
-/** nobody:nogroup on Debian and most Linux systems. */
-export const UNPRIVILEGED_ID = 65534;
+/**
+ * Kernels run as uids drawn at random from a range no account uses (setpriv needs no passwd entry), one
+ * per kernel: as nobody they would share a uid, and a submission could kill(-1) the others' kernels.
+ */
+export const KERNEL_UID_BASE = 1_900_000_000;
+const KERNEL_UID_SPAN = 100_000_000;
+
+function rootPrefix(uid: number): string[] {
+  return ['unshare', '-n', '--', 'setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--pdeathsig', 'KILL', '--'];
+}
 
 function works(cmd: string, args: string[]): boolean {
   try {
@@ -57,33 +64,37 @@ function probe(): IsolationPlan {
   const linux = process.platform === 'linux';
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (forced !== 'none' && linux && root) {
-    const id = String(UNPRIVILEGED_ID);
-    const prefix = ['unshare', '-n', '--', 'setpriv', `--reuid=${id}`, `--regid=${id}`, '--clear-groups', '--pdeathsig', 'KILL', '--'];
-    if (works(prefix[0], [...prefix.slice(1), 'true'])) {
-      return { kind: 'root', prefix, uid: UNPRIVILEGED_ID, gid: UNPRIVILEGED_ID, summary: `submissions run as uid ${id} in their own process group, without network` };
+    const probeCmd = rootPrefix(KERNEL_UID_BASE);
+    if (works(probeCmd[0], [...probeCmd.slice(1), 'true'])) {
+      return {
+        kind: 'root',
+        prefix: (uid) => rootPrefix(uid ?? KERNEL_UID_BASE),
+        newUid: () => KERNEL_UID_BASE + Math.floor(Math.random() * KERNEL_UID_SPAN),
+        summary: 'each submission runs as its own unprivileged uid, in its own process group, without network',
+      };
     }
   }
   if (forced !== 'none' && linux && !root) {
     const prefix = ['setpriv', '--pdeathsig', 'KILL', '--', 'unshare', '-U', '-r', '-n', '-p', '-f', '--kill-child', '--'];
     if (works(prefix[0], [...prefix.slice(1), 'true'])) {
-      return { kind: 'user-namespace', prefix, summary: 'submissions run in their own user, PID and network namespaces and process group' };
+      return { kind: 'user-namespace', prefix: () => prefix, summary: 'submissions run in their own user, PID and network namespaces and process group' };
     }
   }
   const why = forced === 'none' ? 'LSO_GRADER_ISOLATION=none' : !linux ? `${process.platform} is not Linux` : root ? 'unshare or setpriv (util-linux) failed' : 'the grader is not root and unprivileged user namespaces are not available';
   return {
     kind: 'none',
-    prefix: [],
+    prefix: () => [],
     warning: `submissions run as the grader's own user with network access (${why}): a submission could signal or stop the grader and reach the network; time and memory limits still apply`,
     summary: `not isolated from the grader's user and network (${why})`,
   };
 }
 
-/** Gives the kernel's writable folder to its user (root plan), and lets it traverse the sandbox. */
-export function prepareWorkspace(plan: IsolationPlan, sandboxDir: string, writable: string): void {
-  if (plan.uid === undefined || plan.gid === undefined) return;
+/** Gives the kernel's writable folder to its user `uid` (root plan), and lets it traverse the sandbox. */
+export function prepareWorkspace(uid: number | undefined, sandboxDir: string, writable: string): void {
+  if (uid === undefined) return;
   fs.chmodSync(sandboxDir, 0o755);
   fs.chmodSync(writable, 0o700);
-  fs.chownSync(writable, plan.uid, plan.gid);
+  fs.chownSync(writable, uid, uid);
 }
 
 /** Resident memory in MB of every process of a process group (Linux /proc), or null without /proc. */

@@ -91,6 +91,8 @@ interface Waiter<T> {
 
 export interface StudentKernelOptions {
   plan: IsolationPlan;
+  /** The uid to run as (root plan). */
+  uid?: number;
   script: string;
   nodeArgs: string[];
   cwd: string;
@@ -116,7 +118,7 @@ export class StudentKernel {
 
   constructor(opts: StudentKernelOptions) {
     const node = [process.execPath, `--max-old-space-size=${Math.round(opts.memoryMb)}`, ...opts.nodeArgs, opts.script];
-    const [cmd, ...args] = [...opts.plan.prefix, ...node];
+    const [cmd, ...args] = [...opts.plan.prefix(opts.uid), ...node];
     this.child = spawn(cmd, args, { cwd: opts.cwd, env: { ...opts.env, [ROLE_ENV]: 'student' }, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     track(this.child);
     for (const s of [this.child.stdout, this.child.stderr]) {
