@@ -157,7 +157,9 @@ const RETURNS_A_FUNCTION = `function magnificationFactor(m: tf.Tensor3D): number
 
 test('hostile submissions score as the matching honest ones; no hidden test leaks', { skip, timeout: 600_000 }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lg-hostile-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // LSO_KEEP_HOSTILE=1 keeps the submissions and the executed notebooks to look at.
+  if (process.env.LSO_KEEP_HOSTILE !== '1') t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  else console.log(`hostile submissions and executed notebooks in ${dir}`);
   let connections = 0;
   const server = net.createServer((s) => {
     connections += 1;
