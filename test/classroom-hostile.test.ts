@@ -18,7 +18,8 @@ import { gradeSubmissions, type GradeReport } from '../src/lib/classroom/grade';
 import { gradingMeta, releaseDir, sourceNotebookPath } from '../src/lib/classroom/nbgrader';
 import { reportHtml, reportMarkdown } from '../src/lib/classroom/report';
 import { Sandbox } from '../src/lib/classroom/sandbox';
-import { isolationPlan } from '../src/lib/classroom/isolation';
+import { KERNEL_UID_BASE, isolationPlan } from '../src/lib/classroom/isolation';
+import { spawn, spawnSync } from 'node:child_process';
 
 const root = path.resolve(__dirname, '..');
 const layout = { root };
@@ -280,4 +281,41 @@ test('malformed notebooks get one line naming the file, cell and field', { skip 
     assert.match(r.kernel.stopped!, cases[i][2]);
     assert.ok(!r.kernel.stopped!.includes('\n'), r.kernel.stopped);
   });
+});
+
+/** Processes running a grading kernel as a kernel uid (root plan). */
+function kernelProcesses(): string[] {
+  const ps = spawnSync('ps', ['-eo', 'uid=,pid=,args='], { encoding: 'utf8' }).stdout ?? '';
+  return ps.split('\n').filter((l) => Number(l.trim().split(/\s+/)[0]) >= KERNEL_UID_BASE && l.includes('grading-kernel'));
+}
+
+test('a grader killed midway keeps the reports written so far, and its student kernels die with it', { skip: skip || (isolationPlan().kind !== 'root' && 'needs the root plan'), timeout: 180_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lg-killed-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  assert.deepEqual(kernelProcesses(), [], 'no kernel left from before');
+  // A SIGKILLed grader cannot remove its package mirror and the checks' empty HOME (no hidden tests in them).
+  const temps = () => new Set(fs.readdirSync(os.tmpdir()).filter((f) => /^lg-(sandbox|checker)-/.test(f)));
+  const before = temps();
+  t.after(() => [...temps()].filter((f) => !before.has(f)).forEach((f) => fs.rmSync(path.join(os.tmpdir(), f), { recursive: true, force: true })));
+  fs.writeFileSync(path.join(dir, 'a-malformed.ipynb'), '{"nbformat": 4}');
+  writeNotebook(path.join(dir, 'b-hanging.ipynb'), submission(teacherAnswers(), {}, 'while (true) {}'));
+  const cli = spawn(process.execPath, ['--import', 'tsx', 'scripts/assignment.ts', 'grade', name, 'a-malformed.ipynb', 'b-hanging.ipynb', '--out', 'out', '--no-build', '--jobs', '1', '--cell-seconds', '120'].map((a) => (a.endsWith('.ipynb') || a === 'out' ? path.join(dir, a) : a)), { cwd: root, stdio: 'ignore' });
+  const exited = new Promise((r) => cli.once('exit', r));
+  // The first report is written as soon as it is done; the second submission's kernel then loops.
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline && kernelProcesses().length === 0) await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.ok(fs.existsSync(path.join(dir, 'out', 'a-malformed.report.json')), 'the finished report is on disk');
+  assert.ok(kernelProcesses().length > 0, 'the looping kernel runs');
+  cli.kill('SIGKILL');
+  await exited;
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.deepEqual(kernelProcesses(), [], 'the student kernel died with the grader');
+  for (const f of [...temps()].filter((f) => !before.has(f))) {
+    for (const file of fs.readdirSync(path.join(os.tmpdir(), f), { recursive: true }) as string[]) assert.ok(!file.endsWith('.ipynb'), `${f}/${file}`);
+  }
+  const report = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'a-malformed.report.json'), 'utf8')) as GradeReport;
+  assert.equal(report.points, 0);
+  assert.match(report.kernel.stopped!, /field "cells" must be a list/);
+  assert.ok(fs.existsSync(path.join(dir, 'out', 'grades.csv')));
 });

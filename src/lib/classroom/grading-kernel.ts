@@ -160,6 +160,8 @@ export function callStudent(name: string, args: unknown[] | null): unknown {
 
 function startChecker(): void {
   Object.defineProperty(globalThis, '__lsoStudent', { value: Object.freeze({ call: callStudent }), enumerable: false });
+  // The grader is gone (killed): nothing left to check for.
+  process.on('disconnect', () => process.exit(0));
   runKernel();
 }
 
