@@ -29,8 +29,8 @@ const skip = built ? false : 'dist/ is missing: npm run build first';
 let shared: Sandbox | null = null;
 after(() => shared?.dispose());
 
-function released(): NotebookJson {
-  return readNotebook(path.join(releaseDir(layout, name), `${name}.ipynb`));
+function released(assignment = name): NotebookJson {
+  return readNotebook(path.join(releaseDir(layout, assignment), `${assignment}.ipynb`));
 }
 
 function teacherAnswers(): Record<string, string> {
@@ -39,16 +39,16 @@ function teacherAnswers(): Record<string, string> {
 }
 
 /** The released notebook with answers, and plain cells added first (`before`) or after a grade_id. */
-function submission(answers: Record<string, string>, added: Record<string, string> = {}, first?: string): NotebookJson {
+function submission(answers: Record<string, string>, added: Record<string, string> = {}, first?: string, assignment = name): NotebookJson {
   const cells: Cell[] = [];
   const plain = (source: string): Cell => ({ cell_type: 'code', source: splitLines(source), metadata: {}, outputs: [], execution_count: null });
-  for (const cell of released().cells) {
+  for (const cell of released(assignment).cells) {
     const id = gradingMeta(cell)?.grade_id;
     cells.push(id !== undefined && id in answers ? { ...cell, source: splitLines(answers[id]) } : cell);
     if (id === 'setup' && first) cells.push(plain(first));
     if (id !== undefined && id in added) cells.push(plain(added[id]));
   }
-  return { ...released(), cells };
+  return { ...released(assignment), cells };
 }
 
 /** The hidden tests' source lines (what must never reach a student). */
@@ -244,6 +244,24 @@ test('hostile submissions score as the matching honest ones; no hidden test leak
   assert.ok(!fake.checks.some((c) => c.gradeId === 'my-own-check'));
   assert.deepEqual(points(fake), { 'check-metric-shape': 1, 'check-metric-closed-form': 2, 'check-metric-memory': 1, 'check-decoder-closed-form': 2, 'check-decoder-library': 2, 'check-magnification': 0 });
   assert.match(fake.checks[5].error!, /TransferError: the value returned by magnificationFactor: cannot pass a function/);
+});
+
+test('the other assignments: stubs with replaced helpers and forged replies still score 0 (7/7 and 8/8 before)', { skip, timeout: 400_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lg-hostile-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  shared ??= Sandbox.create();
+  const reports = await Promise.all(
+    ['rbf-precision', 'curve-energy'].map((assignment) => {
+      const file = path.join(dir, `${assignment}-forged.ipynb`);
+      writeNotebook(file, submission({}, {}, `${OVERRIDE_CHECKS}\n${FORGE_REPLIES}`, assignment));
+      return gradeSubmissions([file], { layout, name: assignment, jobs: 1, sandbox: shared! });
+    }),
+  );
+  for (const [r] of reports) {
+    assert.equal(r.points, 0, JSON.stringify(r.checks));
+    assert.ok(r.maxPoints >= 7);
+    assert.ok(r.checks.every((c) => c.status === 'failed'));
+  }
 });
 
 /** Headings of a Markdown text outside fenced code blocks (CommonMark fences: a run of >= 3 backticks). */
