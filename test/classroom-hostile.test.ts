@@ -18,7 +18,7 @@ import { gradeSubmissions, type GradeReport } from '../src/lib/classroom/grade';
 import { gradingMeta, releaseDir, sourceNotebookPath } from '../src/lib/classroom/nbgrader';
 import { reportHtml, reportMarkdown } from '../src/lib/classroom/report';
 import { Sandbox } from '../src/lib/classroom/sandbox';
-import { KERNEL_UID_BASE, isolationPlan } from '../src/lib/classroom/isolation';
+import { KERNEL_UID_BASE, isolationPlan, probeIsolation } from '../src/lib/classroom/isolation';
 import { spawn, spawnSync } from 'node:child_process';
 
 const root = path.resolve(__dirname, '..');
@@ -336,4 +336,29 @@ test('a grader killed midway keeps the reports written so far, and its student k
   assert.equal(report.points, 0);
   assert.match(report.kernel.stopped!, /field "cells" must be a list/);
   assert.ok(fs.existsSync(path.join(dir, 'out', 'grades.csv')));
+});
+
+test('without the rights to isolate, the grader says so (start-up and every report)', () => {
+  const none = probeIsolation('none');
+  assert.equal(none.kind, 'none');
+  assert.deepEqual(none.prefix(), []);
+  assert.match(none.warning!, /submissions run as the grader's own user with network access \(LSO_GRADER_ISOLATION=none\): a submission could signal or stop the grader/);
+  const here = isolationPlan();
+  if (process.platform === 'linux' && process.getuid?.() === 0) assert.equal(here.kind, 'root', here.summary);
+  const report: GradeReport = {
+    assignment: name,
+    submission: 'a.ipynb',
+    points: 1,
+    maxPoints: 9,
+    checks: [],
+    cellErrors: [],
+    kernel: { completed: true, seconds: 1 },
+    tampered: [],
+    missing: [],
+    violations: [],
+    flags: [],
+    isolation: { summary: none.summary, warning: none.warning },
+  };
+  assert.match(reportMarkdown(report), /## Notes\n\n- Warning: submissions run as the grader's own user/);
+  assert.match(reportHtml(report), /<li>Warning: submissions run as the grader&#39;s own user/);
 });

@@ -55,12 +55,12 @@ let cached: IsolationPlan | null = null;
 /** The best isolation this machine allows (probed once per process; LSO_GRADER_ISOLATION=none forces none). */
 export function isolationPlan(): IsolationPlan {
   if (cached) return cached;
-  cached = probe();
+  cached = probeIsolation();
   return cached;
 }
 
-function probe(): IsolationPlan {
-  const forced = process.env.LSO_GRADER_ISOLATION;
+/** Probes what this machine allows (runs `unshare ... true` once); `forced` "none" skips isolation. */
+export function probeIsolation(forced = process.env.LSO_GRADER_ISOLATION): IsolationPlan {
   const linux = process.platform === 'linux';
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (forced !== 'none' && linux && root) {
