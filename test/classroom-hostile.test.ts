@@ -152,6 +152,24 @@ while (sent < 5_000_000) {
 }
 await new Promise((r) => setTimeout(r, 2000));`;
 
+/** No tf.tidy: the four intermediate tensors of each call stay allocated in the student's kernel. */
+const LEAKY_METRIC = `function expectedMetricFromJacobians(jMu: tf.Tensor3D, jSigma: tf.Tensor3D): tf.Tensor3D {
+  const gram = (j: tf.Tensor3D) => tf.matMul(tf.transpose(j, [0, 2, 1]), j);
+  return tf.add(gram(jMu), gram(jSigma)) as tf.Tensor3D;
+}`;
+
+/** A published re-implementation's bug: only the first d output rows (3 / 9 honestly, classroom-grade.test.ts). */
+const WRONG_METRIC = `function expectedMetricFromJacobians(jMu: tf.Tensor3D, jSigma: tf.Tensor3D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const d = jMu.shape[2];
+    const gram = (j: tf.Tensor3D) => {
+      const square = tf.slice(j, [0, 0, 0], [-1, d, -1]);
+      return tf.matMul(tf.transpose(square, [0, 2, 1]), square);
+    };
+    return tf.add(gram(jMu), gram(jSigma)) as tf.Tensor3D;
+  });
+}`;
+
 const RETURNS_A_FUNCTION = `function magnificationFactor(m: tf.Tensor3D): number[] {
   return (() => 1) as any;
 }`;
@@ -181,10 +199,10 @@ test('hostile submissions score as the matching honest ones; no hidden test leak
     outputs: [],
     execution_count: null,
   };
-  const withFake = submission({ ...ref, 'magnification-factor': RETURNS_A_FUNCTION });
+  const withFake = submission({ ...ref, 'expected-metric-from-jacobians': LEAKY_METRIC, 'magnification-factor': RETURNS_A_FUNCTION });
   withFake.cells.splice(3, 0, fakeCheck);
   const files = [
-    save('override.ipynb', submission({}, {}, OVERRIDE_CHECKS)),
+    save('override.ipynb', submission({ ...ref, 'expected-metric-from-jacobians': WRONG_METRIC }, {}, OVERRIDE_CHECKS)),
     save('forge.ipynb', submission({}, {}, FORGE_REPLIES)),
     save('listener.ipynb', submission(ref, { 'check-magnification': LEAK_AND_BREAK_OUT }, LISTENER)),
     save('signals.ipynb', submission(ref, {}, signals(port, isolationPlan().kind !== 'none'))),
@@ -204,11 +222,11 @@ test('hostile submissions score as the matching honest ones; no hidden test leak
   const [override, forge, listener, signal, flood, fake] = reports;
   for (const r of reports) assertNoHiddenTest(r);
 
-  // The stubs score 0 / 9 (classroom-grade.test.ts): helpers replaced or replies forged in the student's
-  // process change nothing, since the checks run in the checker.
-  assert.equal(override.points, 0, JSON.stringify(override.checks));
+  // Helpers replaced or replies forged in the student's process change nothing: the checks run in the
+  // checker. The first-d-rows metric scores 3 / 9 and the stubs 0 / 9 honestly (classroom-grade.test.ts).
+  assert.deepEqual(points(override), { 'check-metric-shape': 1, 'check-metric-closed-form': 0, 'check-metric-memory': 1, 'check-decoder-closed-form': 0, 'check-decoder-library': 0, 'check-magnification': 1 });
+  assert.match(override.checks[1].error!, /^CheckFailure: M for J_mu = .*got \[0, 0, 0, 0\], expected \[10, 14, 14, 21\]/s);
   assert.equal(forge.points, 0, JSON.stringify(forge.checks));
-  for (const c of override.checks) assert.match(c.error!, /not implemented yet/);
 
   // The reference answers score 9 / 9 whatever else the notebook does.
   for (const r of [listener, signal, flood]) assert.equal(r.points, 9, `${r.submission}: ${JSON.stringify(r.checks)}`);
@@ -239,10 +257,12 @@ test('hostile submissions score as the matching honest ones; no hidden test leak
   assert.match(flood.kernel.stopped ?? '', /OutputError: the notebook's kernel sent more than/);
   assert.ok(process.memoryUsage().rss - rssBefore < 400 << 20, 'the grader did not keep the flood');
 
-  // A student's "check" is a plain cell: no points, same maximum; a function cannot cross.
+  // A student's "check" is a plain cell: no points, same maximum; a function cannot cross; a leak in the
+  // student's kernel is seen by the checker's expectNoTensorLeak.
   assert.equal(fake.maxPoints, 9);
   assert.ok(!fake.checks.some((c) => c.gradeId === 'my-own-check'));
-  assert.deepEqual(points(fake), { 'check-metric-shape': 1, 'check-metric-closed-form': 2, 'check-metric-memory': 1, 'check-decoder-closed-form': 2, 'check-decoder-library': 2, 'check-magnification': 0 });
+  assert.deepEqual(points(fake), { 'check-metric-shape': 1, 'check-metric-closed-form': 2, 'check-metric-memory': 0, 'check-decoder-closed-form': 2, 'check-decoder-library': 2, 'check-magnification': 0 });
+  assert.match(fake.checks[2].error!, /expectedMetricFromJacobians: 4 intermediate tensor\(s\) were left allocated/);
   assert.match(fake.checks[5].error!, /TransferError: the value returned by magnificationFactor: cannot pass a function/);
 });
 

@@ -97,27 +97,37 @@ export function prepareWorkspace(uid: number | undefined, sandboxDir: string, wr
   fs.chownSync(writable, uid, uid);
 }
 
-/** Resident memory in MB of every process of a process group (Linux /proc), or null without /proc. */
-export function groupResidentMb(pgid: number): number | null {
+/** The pids of a process group (Linux /proc), or null without /proc. */
+export function groupPids(pgid: number): number[] | null {
   let names: string[];
   try {
     names = fs.readdirSync('/proc');
   } catch {
     return null;
   }
-  const pageMb = 4096 / (1024 * 1024);
-  let total = 0;
+  const pids: number[] = [];
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
       // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so parse after the last ')'.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) !== pgid) continue;
-      const statm = fs.readFileSync(`/proc/${name}/statm`, 'utf8').split(' ');
-      total += Number(statm[1]) * pageMb;
+      if (Number(fields[2]) === pgid) pids.push(Number(name));
     } catch {
       // the process ended meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Resident memory in MB of the given processes (those that still exist). */
+export function residentMb(pids: readonly number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      total += (Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096) / (1024 * 1024);
+    } catch {
+      // gone
     }
   }
   return total;

@@ -8,7 +8,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { Output } from '../notebook/ipynb';
 import { CALL_FD, ROLE_ENV, type CallReply, type CallRequest } from './grading-protocol';
-import { groupResidentMb, type IsolationPlan } from './isolation';
+import { groupPids, residentMb, type IsolationPlan } from './isolation';
 
 /** Why a kernel was stopped; its name becomes the error output's ename. */
 export class KernelStop extends Error {
@@ -137,10 +137,15 @@ export class StudentKernel {
     );
     this.child.on('exit', (code, signal) => this.fail(this.stop ?? new KernelStop('KernelError', `the kernel process exited (${signal ?? `code ${code}`})${this.lastWords()}`)));
     this.child.on('error', (err) => this.fail(new KernelStop('KernelError', `the kernel could not start: ${err.message}`)));
+    // The group's members are listed from /proc every 2 s (a scan of every process), their memory read every 250 ms.
+    let pids: number[] = [];
+    let ticks = 0;
     this.poll = setInterval(() => {
       const pid = this.child.pid;
-      const rss = pid === undefined ? null : groupResidentMb(pid);
-      if (rss !== null && rss > opts.memoryMb) this.abort(new KernelStop('MemoryError', `the kernel used ${Math.round(rss)} MB, more than the limit of ${opts.memoryMb} MB, and was stopped`));
+      if (pid === undefined) return;
+      if (ticks++ % 8 === 0) pids = groupPids(pid) ?? [pid];
+      const rss = residentMb(pids.length ? pids : [pid]);
+      if (rss > opts.memoryMb) this.abort(new KernelStop('MemoryError', `the kernel used ${Math.round(rss)} MB, more than the limit of ${opts.memoryMb} MB, and was stopped`));
     }, 250);
     this.poll.unref();
   }
