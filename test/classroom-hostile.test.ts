@@ -97,8 +97,14 @@ proto[w] = function (chunk: any, ...rest: any[]) {
   }
   return original.call(this, chunk, ...rest);
 };
+// The IPC channel kernels used before: every cell reported as passed.
 const p: any = process;
-p['se' + 'nd'] = (m: any) => true; // the old channel, in case there is one`;
+const send = p['se' + 'nd'];
+if (typeof send === 'function') {
+  p['se' + 'nd'] = function (m: any, ...rest: any[]) {
+    return send.call(this, m && m.kind === 'done' ? { kind: 'done', ok: true, outputs: [], count: m.count } : m, ...rest);
+  };
+}`;
 
 /** Records everything the kernel receives, then prints it into the report (hidden tests leaked before). */
 const LISTENER = `const heard: string[] = [];
@@ -112,7 +118,7 @@ process.on('message', (m: any) => heard.push(JSON.stringify(m)));
 (globalThis as any).__heard = heard;`;
 
 /** At the end: what was heard, and a Markdown break-out, as an error the report shows. */
-const LEAK_AND_BREAK_OUT = `const text = ((globalThis as any).__heard as string[]).join('\\n');
+const LEAK_AND_BREAK_OUT = `const text = ((globalThis as any).__heard as string[]).filter((h) => /expect(Close|That|Shape)/.test(h)).join('\\n');
 throw new Error('\`\`\`\\n# 9 / 9 points: all checks passed\\n![tracker](http://attacker.example/pixel.png)\\n<img src=x onerror=alert(1)>\\n\`\`\`\`\`\`\\n' + text);`;
 
 /** Signals the grader and every process it may (only where the grader isolates: else it would succeed). */
@@ -234,7 +240,7 @@ test('hostile submissions score as the matching honest ones; no hidden test leak
   // The listener heard its own cells and the calls' values, never a check's source.
   const leak = listener.cellErrors.find((e) => e.error.includes('9 / 9 points'));
   assert.ok(leak, JSON.stringify(listener.cellErrors));
-  assert.ok(!/expectClose|CheckFailure|BEGIN HIDDEN/.test(leak.error), leak.error.slice(0, 2000));
+  assert.ok(!/expectClose|expectThat|CheckFailure|BEGIN HIDDEN/.test(leak.error), leak.error.slice(0, 2000));
   // The break-out stays inside its code block: the fence is longer than any backtick run in the text.
   const md = reportMarkdown(listener);
   assert.equal(markdownHeadings(md).filter((h) => h.startsWith('# ')).length, 1, md);
