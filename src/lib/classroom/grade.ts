@@ -12,7 +12,6 @@
  * zero for what it did not finish, and the other submissions go on.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { cellSource, joinText, readNotebook, writeNotebook, type Cell, type NotebookJson, type Output } from '../notebook/ipynb';
 import type { KernelLimits } from '../notebook/runner';

@@ -60,32 +60,31 @@ async function studentCall(executor: Executor, req: CallRequest): Promise<CallRe
   const before = t.memory().numTensors;
   let args: unknown[] = [];
   let result: unknown;
+  let reply: CallReply;
   try {
     const target = (executor.locals as Record<string, unknown>)[req.name];
     if (req.args === null) {
       if (target === undefined) throw new ReferenceError(`${req.name} is not defined (the notebook must define it)`);
-      return { id: req.id, ok: true, value: encodeValue(target, req.name) };
+      reply = { id: req.id, ok: true, value: encodeValue(target, req.name) };
+    } else {
+      if (typeof target !== 'function') throw new TypeError(target === undefined ? `${req.name} is not defined (keep the function's name and signature)` : `${req.name} is not a function`);
+      args = decodeValue(req.args, `the arguments of ${req.name}`, t, libraryCodecs) as unknown[];
+      result = await (target as (...a: unknown[]) => unknown)(...args);
+      reply = { id: req.id, ok: true, value: encodeValue(result, `the value returned by ${req.name}`) };
     }
-    if (typeof target !== 'function') throw new TypeError(target === undefined ? `${req.name} is not defined (keep the function's name and signature)` : `${req.name} is not a function`);
-    args = decodeValue(req.args, `the arguments of ${req.name}`, t, libraryCodecs) as unknown[];
-    result = await (target as (...a: unknown[]) => unknown)(...args);
-    return { id: req.id, ok: true, value: encodeValue(result, `the value returned by ${req.name}`) };
   } catch (err) {
-    return { id: req.id, ok: false, error: errorInfo(err) };
-  } finally {
-    for (const d of [...disposables(args), ...disposables(result)]) {
-      try {
-        d.dispose();
-      } catch {
-        // disposed already
-      }
-    }
-    // Reported with every reply; the checker counts them where expectNoTensorLeak can see them.
-    const leaked = t.memory().numTensors - before;
-    lastLeak = leaked;
+    reply = { id: req.id, ok: false, error: errorInfo(err) };
   }
+  for (const d of [...disposables(args), ...disposables(result)]) {
+    try {
+      d.dispose();
+    } catch {
+      // disposed already
+    }
+  }
+  // What the call left allocated; the checker counts as many where expectNoTensorLeak can see them.
+  return { ...reply, leaked: t.memory().numTensors - before };
 }
-let lastLeak = 0;
 
 function startStudent(): void {
   const transport = lineTransport(STUDENT_FD);
@@ -93,8 +92,7 @@ function startStudent(): void {
     transport,
     onOther: (msg, executor, send) => {
       if (msg.kind !== 'call') return;
-      const req = msg as unknown as CallRequest;
-      void studentCall(executor, req).then((reply) => send({ kind: 'result', ...reply, leaked: lastLeak }));
+      void studentCall(executor, msg as unknown as CallRequest).then((reply) => send({ kind: 'result', ...reply }));
     },
   });
 }
