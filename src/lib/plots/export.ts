@@ -64,10 +64,18 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env, fixed: readon
     const found = onPath(name, env);
     if (found) return found;
   }
-  throw new Error(
-    'No Chromium found to export figures as PNG/SVG. Install one with `apt-get install chromium` (Debian/Ubuntu), ' +
-      'or set LSO_CHROMIUM=/path/to/chromium-or-chrome.',
-  );
+  throw new NoChromiumError();
+}
+
+/** No browser to render PNG/SVG with: interactive notebook use goes on without them (HTML only). */
+export class NoChromiumError extends Error {
+  constructor() {
+    super(
+      'No Chromium found to export figures as PNG/SVG. Install one with `apt-get install chromium` (Debian/Ubuntu), ' +
+        'or set LSO_CHROMIUM=/path/to/chromium-or-chrome.',
+    );
+    this.name = 'NoChromiumError';
+  }
 }
 
 /** plotly.js as shipped by the plotly.js-dist package. */
@@ -214,6 +222,11 @@ export interface SaveFigureOptions {
   inlineBundle?: boolean;
   /** The shared plotly.js; default `plotly.min.js` in the parent of `dir` (figures/ for figures/<notebook>). */
   bundlePath?: string;
+  /**
+   * The page's URL of the shared plotly.js, ensured by the caller: for pages written to a staging folder
+   * that will be moved next to the bundle (the URL is where the page ends up, not where it is written).
+   */
+  bundleUrl?: string;
 }
 
 /** Paths of the files written, by format. */
@@ -245,7 +258,7 @@ export async function saveFigure(fig: Figure, dir: string, name: string, opts: S
     const title = fig.layout.title?.text ?? name;
     const bundle = opts.inlineBundle
       ? { inline: fs.readFileSync(plotlySource(), 'utf8') }
-      : { src: relativeUrl(dir, ensurePlotlyBundle(opts.bundlePath ?? path.join(path.dirname(path.resolve(dir)), BUNDLE_NAME))) };
+      : { src: opts.bundleUrl ?? relativeUrl(dir, ensurePlotlyBundle(opts.bundlePath ?? path.join(path.dirname(path.resolve(dir)), BUNDLE_NAME))) };
     writeFileAtomic(out.html, figureHtml(fig, title, bundle));
   }
   return out;
