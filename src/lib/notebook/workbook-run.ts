@@ -118,8 +118,10 @@ export async function reproduceNotebook(file: string, opts: ReproduceOptions): P
 /** "cell #12: RangeError: no data" for a summary table: where a notebook failed and the error's first line. */
 export function failureSummary(err: unknown): string {
   if (err instanceof NotebookError) {
-    const first = err.detail.split('\n').find((l) => l.trim() !== '') ?? 'unknown error';
-    return `cell #${err.cellIndex + 1}: ${first.trim()}`;
+    // A V8 stack of code run in a vm starts with the location and the code line: the "Name: message" line is the one.
+    const lines = err.detail.split('\n').map((l) => l.trim()).filter(Boolean);
+    const first = lines.find((l) => /^[A-Za-z_$][\w$]*(Error|Exception)\b/.test(l)) ?? lines[0] ?? 'unknown error';
+    return `cell #${err.cellIndex + 1}: ${first}`;
   }
   const message = err instanceof Error ? err.message : String(err);
   return message.split('\n')[0];
