@@ -150,7 +150,7 @@ ${results}
 }
 
 const STYLE = `*{box-sizing:border-box}body{font-family:Arial,"Liberation Sans",sans-serif;margin:24px auto;padding:0 24px;color:#222;max-width:1400px}
-nav{line-height:1.8}nav a{margin-right:12px;white-space:nowrap}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:40px}
+nav{display:flex;flex-wrap:wrap;gap:4px 14px}nav a{white-space:nowrap}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:40px}
 table{border-collapse:collapse;margin:8px 0;font-size:14px;max-width:100%}td,th{border:1px solid #ddd;padding:3px 10px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 td:last-child{font-variant-numeric:tabular-nums}table.headline{width:100%;font-size:15px}table.headline td:first-child{width:50%}
 table.headline td:not(:first-child){width:25%}small{color:#555}details{margin:12px 0}summary{cursor:pointer;color:#0072B2}

@@ -3,8 +3,10 @@
  * that executes them with tslab's executor (kernel-child.ts), and the outputs are written back into the
  * .ipynb as Jupyter would (streams, display data, results, errors, execution counts).
  *
- * The first failing cell stops the run: the notebook is still written (with the error in that cell and
- * later cells cleared, so no stale output suggests they ran) and a NotebookError names the cell.
+ * The first failing cell stops the run and a NotebookError names the cell. The executed notebook (with the
+ * error in that cell and later cells cleared, so no stale output suggests they ran) goes to `outFile` (default:
+ * back into the file), or to `failedOutFile` when a cell failed (null: nowhere, so a failing run leaves the
+ * committed notebook alone; `npm run reproduce` does this, see workbook-run.ts).
  * `keepGoing` runs on past failing cells instead (nbgrader's allow_errors), and `limits`, `nodeArgs`,
  * `kernelScript` and `isolateEnv` let the autograder (classroom/) run untrusted notebooks.
  */
