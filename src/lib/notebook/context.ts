@@ -14,7 +14,7 @@ import { checkoutPath } from '../util/paths';
 import { BUNDLE_NAME, NoChromiumError, checkPlainName, ensurePlotlyBundle, relativeUrl, renderFigure, saveFigure, type SavedFigure, type SaveFigureOptions } from '../plots/export';
 import type { Figure } from '../plots/types';
 import { displayBundle, displayFigure, interactiveEnabled, tslabDisplay } from './display';
-import { ENV_STAGE_DIR, byProfile, currentProfile, figuresRoot, type Profile } from './env';
+import { ENV_STAGE_DIR, byProfile, currentProfile, outputRoot, type Profile } from './env';
 import { ENV_RUNNER } from './protocol';
 import { checkHeadlines, tableBundle, writeResults, writeTable, type Headline } from './results';
 
@@ -70,7 +70,7 @@ function liveSession(): boolean {
 export function notebook(name: string, opts: NotebookContextOptions = {}): NotebookContext {
   checkPlainName(name, 'notebook name');
   const profile = opts.profile ?? currentProfile();
-  const figuresDir = path.resolve(opts.figuresDir ?? figuresRoot());
+  const figuresDir = path.resolve(opts.figuresDir ?? outputRoot(profile));
   const stage = opts.stageDir ?? (opts.figuresDir === undefined ? process.env[ENV_STAGE_DIR] || undefined : undefined);
   const writeRoot = stage ? path.resolve(stage) : figuresDir;
   const dir = path.join(writeRoot, name);
