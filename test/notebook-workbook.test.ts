@@ -78,7 +78,7 @@ test('targets: the full profile writes figures/ and the notebook itself, the qui
   const elsewhere = notebookTargets(file, 'full', root, { LSO_FIGURES_DIR: '/tmp/x' });
   assert.equal(elsewhere.notebookOut, path.join('/tmp/x', '02-expected-metric', '02-expected-metric.ipynb'));
   const ignored = fs.readFileSync(path.join(root, '.gitignore'), 'utf8').split('\n');
-  for (const pattern of ['out/', '.staging-*/', '.ipynb_checkpoints/', '.lso-profile']) assert.ok(ignored.includes(pattern), `${pattern} is git-ignored`);
+  for (const pattern of ['out/', '.ipynb_checkpoints/', '.lso-profile']) assert.ok(ignored.includes(pattern), `${pattern} is git-ignored`);
 });
 
 test('notebook() under the runner writes to the staging folder and shows the final paths', (t) => {
@@ -115,7 +115,7 @@ test('reproduceNotebook: files appear only when the notebook finished; a failure
   ];
   const file = writeFixture(dir, '01-demo.ipynb', cells(false));
   const source = fs.readFileSync(file, 'utf8');
-  const ok = await reproduceNotebook(file, { profile: 'quick', root, targets, env: { TEST_ROOT: root } });
+  const ok = await reproduceNotebook(file, { profile: 'quick', root, targets, env: { TEST_ROOT: root }, stageParent: dir });
   assert.equal(fs.readFileSync(file, 'utf8'), source, 'the source notebook is not written when the output goes elsewhere');
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(figures, '01-demo', 'results.json'), 'utf8')), { profile: 'quick', answer: 42 });
   assert.equal(fs.readFileSync(path.join(figures, '01-demo', 'counts.csv'), 'utf8'), 'n,x\n1,0.5\n2,1.5\n');
@@ -126,14 +126,14 @@ test('reproduceNotebook: files appear only when the notebook finished; a failure
   assert.ok(!text.includes(root), 'no absolute path of the checkout is saved');
   const table = executed.cells[0].outputs?.find((o) => o.output_type === 'display_data');
   assert.ok(table && table.output_type === 'display_data' && 'text/html' in table.data && 'text/plain' in table.data, 'tables show as HTML with text');
-  assert.deepEqual(fs.readdirSync(figures).filter((f) => f.startsWith(STAGING_PREFIX)), [], 'no staging folder is left');
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes(STAGING_PREFIX)), [], 'no staging folder is left');
 
   // The same notebook failing in its last cell: nothing of the destination changes.
   fs.writeFileSync(file, serializeNotebook({ ...readNotebook(file), cells: cells(true) }));
   const failingSource = fs.readFileSync(file, 'utf8');
   const before = snapshot(figures);
   const beforeNotebook = fs.readFileSync(out, 'utf8');
-  const err = await reproduceNotebook(file, { profile: 'full', root, targets: { ...targets, notebookOut: file } }).then(
+  const err = await reproduceNotebook(file, { profile: 'full', root, targets: { ...targets, notebookOut: file }, stageParent: dir }).then(
     () => null,
     (e: unknown) => e,
   );
@@ -144,7 +144,7 @@ test('reproduceNotebook: files appear only when the notebook finished; a failure
   assert.equal(fs.readFileSync(out, 'utf8'), beforeNotebook);
   const failed = readNotebook(failedOut);
   assert.equal(failed.cells[1].outputs?.[0]?.output_type, 'error', 'the executed copy with the error is kept for reading');
-  assert.deepEqual(fs.readdirSync(figures).filter((f) => f.startsWith(STAGING_PREFIX)), []);
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes(STAGING_PREFIX)), []);
 });
 
 test('a figure is one output: a MIME bundle with plotly JSON, HTML with the PNG inside, PNG and text', () => {

@@ -3,20 +3,22 @@
  *  - its profile decides where everything goes (env.ts): the full profile writes figures/<notebook>/ and the
  *    notebook's own outputs (committed); the quick profile writes out/quick/<notebook>/, the executed
  *    notebook included, and leaves the committed .ipynb alone;
- *  - while it runs, every file goes to a staging folder beside the destination; only when the last cell
- *    has finished are the files moved into place, one rename each (atomic), the notebook last. A failing
+ *  - while it runs, every file goes to a staging folder (in the system's temporary folder); only when the
+ *    last cell has finished are the files moved into place, each atomically (a rename, or a copy written
+ *    beside the destination and renamed), the notebook last. A failing
  *    notebook leaves its committed outputs and results as they were; its executed copy, with the error,
  *    goes to out/failed/ for reading;
  *  - absolute paths of the checkout in the outputs are made relative before anything is saved.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic';
 import { relativizeText } from '../util/paths';
 import { ENV_STAGE_DIR, isCommittedFigures, outputRoot, type Profile } from './env';
 import { NotebookError, runNotebook, type NotebookRun, type RunNotebookOptions } from './runner';
 
-/** Staging folders start with this (git-ignored; the gallery skips dot folders). */
+/** Staging folders' names contain this (git-ignored, should one ever be made in the checkout). */
 export const STAGING_PREFIX = '.staging-';
 
 export interface NotebookTargets {
@@ -76,6 +78,8 @@ export interface ReproduceOptions extends Pick<RunNotebookOptions, 'echo' | 'onC
   root: string;
   /** Overrides of where things go (tests). */
   targets?: Partial<NotebookTargets>;
+  /** Where the staging folder is made; default the system's temporary folder. */
+  stageParent?: string;
 }
 
 export interface ReproduceResult {
@@ -92,7 +96,9 @@ export interface ReproduceResult {
 export async function reproduceNotebook(file: string, opts: ReproduceOptions): Promise<ReproduceResult> {
   const targets = { ...notebookTargets(file, opts.profile, opts.root, { ...process.env, ...opts.env }), ...opts.targets };
   fs.mkdirSync(targets.figuresRoot, { recursive: true });
-  const stage = fs.mkdtempSync(path.join(targets.figuresRoot, STAGING_PREFIX));
+  // Outside the checkout: the kernel's TypeScript service watches the checkout, and folders appearing there
+  // while cells run make it throw "Unexpected pending rebuildTimer" into the outputs.
+  const stage = fs.mkdtempSync(path.join(opts.stageParent ?? os.tmpdir(), `lso${STAGING_PREFIX}`));
   const stagedNotebook = path.join(stage, `${STAGING_PREFIX}notebook`, path.basename(file));
   try {
     const run = await runNotebook(file, {
