@@ -255,3 +255,33 @@ test('disposal at the end of a notebook keeps models alive in a kernel, so cells
     delete g.__tslab__;
   }
 });
+
+test('a live session without a browser shows the chart and saves its HTML page; the headless runner refuses', async (t) => {
+  const figures = tempDir(t);
+  const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
+  const shown: { data: Record<string, unknown> }[] = [];
+  const g = globalThis as Record<string, unknown>;
+  const saved = { chromium: process.env.LSO_CHROMIUM, runner: process.env.LSO_RUNNER, hook: jupyter.lastWriteDisplayData };
+  g.__tslab__ = {};
+  process.env.LSO_CHROMIUM = 'none';
+  delete process.env.LSO_RUNNER;
+  jupyter.lastWriteDisplayData = (d: { data: Record<string, unknown> }) => shown.push(d);
+  t.after(() => {
+    delete g.__tslab__;
+    jupyter.lastWriteDisplayData = saved.hook;
+    for (const [k, v] of [['LSO_CHROMIUM', saved.chromium], ['LSO_RUNNER', saved.runner]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+  const nb = notebook('03-live', { figuresDir: figures, profile: 'quick' });
+  const fig = latentHeatmap({ xs: [0, 1], ys: [0, 1], values: [1, 2, 3, 4], title: 't', colorbarTitle: 'c' });
+  await nb.figure('field', fig);
+  assert.deepEqual(fs.readdirSync(nb.dir).sort(), ['field.html']);
+  assert.equal(shown.length, 1, 'one output');
+  assert.deepEqual(Object.keys(shown[0].data).sort(), [PLOTLY_MIME, 'text/html', 'text/plain'].sort());
+  nb.table('rows', [{ n: 1 }]);
+  assert.deepEqual(Object.keys(shown[1].data).sort(), ['text/html', 'text/plain']);
+  process.env.LSO_RUNNER = '1';
+  await assert.rejects(nb.figure('again', fig), /No Chromium/);
+});

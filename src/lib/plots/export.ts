@@ -49,11 +49,13 @@ function onPath(name: string, env: NodeJS.ProcessEnv): string | null {
 }
 
 /**
- * The Chromium to drive: $LSO_CHROMIUM, Debian's /usr/bin/chromium, or a Chromium/Chrome on PATH.
+ * The Chromium to drive: $LSO_CHROMIUM (`none`: no browser), Debian's /usr/bin/chromium, or a Chromium/Chrome on PATH.
  * Playwright's own browser downloads are not used: they need a CDN that this project cannot reach.
  */
 export function findChromium(env: NodeJS.ProcessEnv = process.env, fixed: readonly string[] = ['/usr/bin/chromium']): string {
   const explicit = env.LSO_CHROMIUM;
+  // "none": no browser on purpose (live notebook sessions then save the HTML pages only).
+  if (explicit === 'none') throw new NoChromiumError();
   if (explicit) {
     if (!fs.existsSync(explicit)) throw new InputError('LSO_CHROMIUM', `${explicit} does not exist`);
     return explicit;
