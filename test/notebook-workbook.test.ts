@@ -23,6 +23,7 @@ import {
   recordTiming,
   readTimings,
   reproduceNotebook,
+  runNotebook,
   serializeNotebook,
   tableBundle,
   typedFrame,
@@ -284,4 +285,28 @@ test('a live session without a browser shows the chart and saves its HTML page; 
   assert.deepEqual(Object.keys(shown[1].data).sort(), ['text/html', 'text/plain']);
   process.env.LSO_RUNNER = '1';
   await assert.rejects(nb.figure('again', fig), /No Chromium/);
+});
+
+test('files appearing beside an imported package while a cell runs do not break the headless kernel', async (t) => {
+  // TypeScript watches the folder of every package.json that module resolution read; two changes there
+  // during one cell made tslab throw "Unexpected pending rebuildTimer" (fatal with the wasm backend).
+  const dir = tempDir(t);
+  const pkg = path.join(dir, 'node_modules', 'fakepkg');
+  fs.mkdirSync(pkg, { recursive: true });
+  fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'fakepkg', version: '1.0.0', main: 'index.js', types: 'index.d.ts' }));
+  fs.writeFileSync(path.join(pkg, 'index.js'), 'exports.answer = 42;\n');
+  fs.writeFileSync(path.join(pkg, 'index.d.ts'), 'export declare const answer: number;\n');
+  const file = writeFixture(dir, '01-watch.ipynb', [
+    code(
+      `import { answer } from 'fakepkg';\nimport * as fs from 'node:fs';\n` +
+        `for (const n of ['a', 'b', 'c']) fs.writeFileSync(${JSON.stringify(pkg)} + '/' + n + '.txt', n);\n` +
+        'await new Promise((r) => setTimeout(r, 1500));',
+    ),
+    code("console.log('alive', answer)"),
+  ]);
+  const run = await runNotebook(file);
+  assert.equal(run.failures.length, 0);
+  const nb = readNotebook(file);
+  assert.ok(!JSON.stringify(nb.cells[0].outputs).includes('rebuildTimer'), JSON.stringify(nb.cells[0].outputs).slice(0, 300));
+  assert.deepEqual(nb.cells[1].outputs, [{ output_type: 'stream', name: 'stdout', text: ['alive 42\n'] }]);
 });
