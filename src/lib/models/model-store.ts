@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../util/errors';
 import { isInNotebook } from '../util/progress';
+import { checkoutPath } from '../util/paths';
 
 /** sha256 (hex) of the array's bytes: two arrays get the same fingerprint exactly when their values are equal. */
 export function fingerprintData(x: Float32Array): string {
@@ -52,7 +53,7 @@ export interface StoreEntry<T> {
   train(): Promise<T>;
   /** Writes the model to the file (atomically). */
   save(file: string, value: T): void;
-  /** The log line after a load and after training (default: plain ones). */
+  /** The log line after a load and after training (default: plain ones); `file` comes relative to the checkout. */
   loadedLine?(value: T, file: string): string;
   trainedLine?(value: T, file: string, seconds: number): string;
   /** Train even if a stored model exists (and overwrite it). */
@@ -69,7 +70,7 @@ export async function loadOrTrain<T>(entry: StoreEntry<T>): Promise<{ value: T; 
   if (!entry.force && fs.existsSync(file)) {
     try {
       const value = entry.load(file);
-      log(entry.loadedLine ? entry.loadedLine(value, file) : `${label}: loaded from ${file}`);
+      log(entry.loadedLine ? entry.loadedLine(value, checkoutPath(file)) : `${label}: loaded from ${checkoutPath(file)}`);
       return { value, fromCache: true, file };
     } catch (err) {
       if (!(err instanceof InputError) && !(err instanceof SyntaxError)) throw err;
@@ -84,6 +85,6 @@ export async function loadOrTrain<T>(entry: StoreEntry<T>): Promise<{ value: T; 
     entry.dispose?.(value);
     throw err;
   }
-  log(entry.trainedLine ? entry.trainedLine(value, file, (Date.now() - start) / 1000) : `${label}: trained and saved to ${file}`);
+  log(entry.trainedLine ? entry.trainedLine(value, checkoutPath(file), (Date.now() - start) / 1000) : `${label}: trained and saved to ${checkoutPath(file)}`);
   return { value, fromCache: false, file };
 }

@@ -35,6 +35,7 @@ import { Rng } from '../util/rng';
 import { Profile, repoRoot } from '../notebook/env';
 import { mean, quantile } from '../numerics/statistics';
 import { EpochRecord, TrainConfig } from '../models/train-config';
+import { keptAliveInKernel, releaseModels } from '../util/lifetime';
 
 export interface PipelineOptions {
   /** Default: .cache/models of the checkout, whatever the working directory. */
@@ -64,10 +65,13 @@ export interface GvaeModel {
   latentDim: number;
 }
 
+/** Frees the model's tensors; in a notebook kernel it stays alive so cells can be re-run (util/lifetime.ts). */
 export function disposeGvaeModel(m: GvaeModel): void {
-  m.metric.dispose();
-  m.decoder.dispose();
-  m.vae.dispose();
+  releaseModels(() => {
+    m.metric.dispose();
+    m.decoder.dispose();
+    m.vae.dispose();
+  });
 }
 
 /** q(z|x) of every row of data [N, D]: means and log-variances [N, d]. */
@@ -371,7 +375,8 @@ export async function mnistEvaluator(profile: Profile, opts: PipelineOptions = {
   });
   const testFeatures = classifier.features(test.images);
   return {
-    classifier,
+    // Notebooks end with evaluator.classifier.dispose(): in a kernel that must not break re-run cells.
+    classifier: keptAliveInKernel(classifier),
     testAccuracy: classifier.accuracy(test.images, test.labels),
     fromCache,
     test,
