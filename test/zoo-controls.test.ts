@@ -84,12 +84,13 @@ test('collapseCheck: one repeated image is collapsed (diversity 0); the data aga
   const data = uniforms(new Rng(3), 40 * D);
   const same = new Float32Array(40 * D);
   for (let i = 0; i < 40; i++) same.set(data.subarray(0, D), i * D);
-  const collapsed = await expectNoLeak(() => collapseCheck(same, data, D, classifier));
+  const spread = meanPairwiseDistance(data, D);
+  const collapsed = await expectNoLeak(() => collapseCheck(same, spread, D, classifier));
   assert.equal(collapsed.diversity_ratio, 0);
   assert.equal(collapsed.classes_covered, 1, 'one image, one predicted class');
   assert.equal(collapsed.class_entropy_bits, 0);
   assert.equal(collapsed.collapsed, true);
-  const itself = collapseCheck(data, data, D, classifier);
+  const itself = collapseCheck(data, spread, D, classifier);
   assert.ok(Math.abs(itself.diversity_ratio - 1) < 1e-12);
   classifier.dispose();
 });

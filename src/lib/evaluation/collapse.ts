@@ -65,11 +65,11 @@ export type CollapseCheck = {
 };
 
 /**
- * The check on decoded images [n, D] against data images [m, D] (both subsampled by the caller: the
- * pairwise distances cost n^2 D).
+ * The check on decoded images [n, D] (subsampled by the caller: the pairwise distances cost n^2 D), against
+ * `dataSpread`, the meanPairwiseDistance of as many data images (computed once for many generators).
  */
-export function collapseCheck(decoded: Float32Array, data: Float32Array, dim: number, classifier: ImageClassifier, t: CollapseThresholds = COLLAPSE_THRESHOLDS): CollapseCheck {
-  const ratio = meanPairwiseDistance(decoded, dim) / meanPairwiseDistance(data, dim);
+export function collapseCheck(decoded: Float32Array, dataSpread: number, dim: number, classifier: ImageClassifier, t: CollapseThresholds = COLLAPSE_THRESHOLDS): CollapseCheck {
+  const ratio = meanPairwiseDistance(decoded, dim) / dataSpread;
   const cov = classCoverage(classifier.predict(decoded), classifier.head.outputDim, t.minShare);
   return {
     diversity_ratio: ratio,

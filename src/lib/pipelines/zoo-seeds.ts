@@ -13,7 +13,7 @@ import { loadMnist } from '../data/mnist';
 import { decodeMeans } from '../models/decoder-fields';
 import { quantile } from '../geometry/support';
 import { ImageClassifier, trainOrLoadClassifier } from '../evaluation/classifier';
-import { COLLAPSE_THRESHOLDS, CollapseCheck, collapseCheck } from '../evaluation/collapse';
+import { COLLAPSE_THRESHOLDS, CollapseCheck, collapseCheck, meanPairwiseDistance } from '../evaluation/collapse';
 import { repoRoot } from '../notebook/env';
 import { ConditioningStudy, GeneratorKind, TrainedGenerator, ZOO_KINDS, ZooData, strideRows } from './zoo-study';
 
@@ -42,10 +42,10 @@ function pickRows(x: Float32Array, dim: number, rows: number[]): Float32Array {
  * autoencoders' training images.
  */
 export function zooCollapseChecks(models: TrainedGenerator[], data: ZooData, classifier: ImageClassifier, maxImages = 1000): CollapseCheck[] {
-  const reference = pickRows(data.x, data.dim, strideRows(data.x.length / data.dim, maxImages));
+  const spread = meanPairwiseDistance(pickRows(data.x, data.dim, strideRows(data.x.length / data.dim, maxImages)), data.dim);
   return models.map((m) => {
     const codes = pickRows(m.codes, 2, strideRows(m.codes.length / 2, maxImages));
-    return collapseCheck(decodeMeans(m.decoder, codes), reference, data.dim, classifier);
+    return collapseCheck(decodeMeans(m.decoder, codes), spread, data.dim, classifier);
   });
 }
 
