@@ -118,8 +118,8 @@ export interface ZooGanSettings {
  * may smooth G too.
  */
 /**
- * GAN epochs over all 60,000 images on the full profile (4 x 469 = 1,876 steps per GAN): what eight GANs
- * fit in beside the other helpers' work on two shared cores (~75-170 ms a step under that load).
+ * GAN epochs over all 60,000 images on the full profile (4 x 469 = 1,876 steps per GAN), chosen for the
+ * time of the full run beside other work on two shared cores (0.2-0.7 s a step under that load).
  */
 export const ZOO_GAN_EPOCHS_FULL = 4;
 
