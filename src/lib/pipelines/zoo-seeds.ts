@@ -25,7 +25,7 @@ import { ConditioningStudy, GeneratorKind, TrainedGenerator, ZOO_KINDS, ZooData,
 export async function zooClassifier(opts: { cacheDir?: string; log?: (line: string) => void } = {}): Promise<{ classifier: ImageClassifier; testAccuracy: number }> {
   const train = loadMnist({ split: 'train', scaling: '01' });
   const cacheDir = opts.cacheDir ?? path.join(repoRoot(), '.cache', 'models');
-  const { classifier } = await trainOrLoadClassifier(train.images, train.labels, { epochs: 2 }, { height: 28, width: 28, cacheDir, log: opts.log, progress: false });
+  const { classifier } = await trainOrLoadClassifier(train.images, train.labels, { epochs: 2 }, { height: 28, width: 28, cacheDir, log: opts.log ?? (() => {}), progress: false });
   const test = loadMnist({ split: 'test', scaling: '01' });
   return { classifier, testAccuracy: classifier.accuracy(test.images, test.labels) };
 }
