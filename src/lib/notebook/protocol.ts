@@ -3,7 +3,7 @@ import type { Output } from './ipynb';
 
 export type ToKernel = { kind: 'execute'; code: string; count: number } | { kind: 'exit' };
 
-export type FromKernel = { kind: 'ready' } | { kind: 'done'; ok: boolean; outputs: Output[] };
+export type FromKernel = { kind: 'ready' } | { kind: 'done'; ok: boolean; outputs: Output[]; count?: number };
 
 /** Environment the runner gives the child. */
 export const ENV_ECHO = 'LSO_RUNNER_ECHO';
