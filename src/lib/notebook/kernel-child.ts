@@ -130,6 +130,21 @@ export function errorOutput(errors: unknown[][]): ErrorOutput {
   return { output_type: 'error', ename: 'TypeScriptError', evalue: lines.join('\n'), traceback: lines };
 }
 
+/**
+ * No file watching in the headless kernel. TypeScript watches the folders around every package.json that
+ * module resolution looked for (the checkout, its parent, notebooks/); tslab's converter throws "Unexpected
+ * pending rebuildTimer" when two changes land there during one cell (another process writing next to the
+ * checkout is enough), and the wasm backend's uncaughtException handler turns that into a dead kernel. A
+ * headless run executes a fixed notebook once, so the watchers serve nothing here. tslab's own converter
+ * keeps its in-memory files apart from these (it overrides watchFile for them on its own copy of sys).
+ */
+function disableFileWatching(): void {
+  const ts = require('@tslab/typescript-for-tslab') as { sys: { watchFile?: unknown; watchDirectory?: unknown } };
+  const none = () => ({ close: () => undefined });
+  ts.sys.watchFile = none;
+  ts.sys.watchDirectory = none;
+}
+
 /** How the kernel talks to its runner: Node's IPC channel by default, a framed pipe for the autograder. */
 export interface KernelTransport {
   send(msg: unknown): void;
@@ -152,6 +167,7 @@ export interface KernelOptions {
 /** Starts the kernel: warms the compiler, answers `ready`, then runs cells as they come. */
 export function runKernel(opts: KernelOptions = {}): Executor {
   const transport = opts.transport ?? ipcTransport;
+  disableFileWatching();
   const convs = converters();
   convs.node; // Warm the TypeScript service before the first cell, as tslab's kernel does.
   const executor = createExecutor(process.cwd(), convs, {

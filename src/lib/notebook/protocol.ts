@@ -7,3 +7,6 @@ export type FromKernel = { kind: 'ready' } | { kind: 'done'; ok: boolean; output
 
 /** Environment the runner gives the child. */
 export const ENV_ECHO = 'LSO_RUNNER_ECHO';
+
+/** Set to '1' in the runner's kernels: headless, so figures must be complete (no live-session fallbacks). */
+export const ENV_RUNNER = 'LSO_RUNNER';

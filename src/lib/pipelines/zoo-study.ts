@@ -28,6 +28,7 @@ import { categoryColor } from '../plots/style';
 import type { Axis, Figure, Trace } from '../plots/types';
 import { Profile, repoRoot } from '../notebook/env';
 import { Rng } from '../util/rng';
+import { releaseModels } from '../util/lifetime';
 
 export type GeneratorKind = 'vae' | 'dae' | 'gan';
 
@@ -254,8 +255,11 @@ export async function trainZoo(data: ZooData, settings: ZooSettings, opts: { cac
   return out;
 }
 
+/** Frees the generators' tensors; in a notebook kernel they stay alive so cells can be re-run (util/lifetime.ts). */
 export function disposeZoo(models: TrainedGenerator[]): void {
-  for (const m of models) m.decoder.dispose();
+  releaseModels(() => {
+    for (const m of models) m.decoder.dispose();
+  });
 }
 
 /**
