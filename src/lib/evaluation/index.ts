@@ -2,3 +2,4 @@
 export * from './classifier';
 export * from './fid';
 export * from './precision-recall';
+export * from './collapse';

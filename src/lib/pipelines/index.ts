@@ -6,3 +6,5 @@ export * from './fashion-study';
 export * from './geometric-vae';
 export * from './density-study';
 export * from './geometric-vae-figures';
+export * from './zoo-seeds';
+export * from './fashion-controls';
