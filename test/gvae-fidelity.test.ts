@@ -17,6 +17,8 @@ import { nearestNeighbours } from '../src/lib/evaluation/precision-recall';
 import { memorisationSummary } from '../src/lib/evaluation/memorisation';
 import { crc32, encodeGrayPng, writeImageFolder } from '../src/lib/io/png';
 import { seedSpread } from '../src/lib/pipelines/gvae-fidelity';
+import { mnistGvaeConfig, mnistGvaeTraining } from '../src/lib/pipelines/geometric-vae';
+import { resolveVaeConfig } from '../src/lib/models/vae';
 import { Rng } from '../src/lib/util/rng';
 import { expectNoLeak, setupBackend } from './helpers';
 
@@ -191,4 +193,18 @@ test('seedSpread: mean and sample standard deviation', () => {
   assert.equal(s.mean, 3);
   assert.ok(Math.abs(s.sd - Math.sqrt(14 / 3)) < 1e-12);
   assert.equal(seedSpread([4]).sd, 0);
+});
+
+test('the paper\'s MNIST training: MSE + 0.01 KL, batch 100, plateau schedule, best epoch kept, 100 epochs under the step budget', () => {
+  const c = resolveVaeConfig(mnistGvaeConfig());
+  assert.equal(c.likelihood, 'gaussian-fixed');
+  assert.equal(c.beta, 0.01);
+  assert.equal(c.fixedStd, Math.SQRT1_2);
+  assert.equal(resolveVaeConfig(mnistGvaeConfig('bernoulli')).beta, 1);
+  const full = mnistGvaeTraining(50000, 'full');
+  assert.deepEqual(full, { epochs: 20, batchSize: 100, learningRate: 1e-3, seed: 1, keepBest: true, lrPlateau: { factor: 0.5, patience: 5 } });
+  assert.equal(mnistGvaeTraining(1000, 'full').epochs, 100);
+  assert.equal(mnistGvaeTraining(10000, 'full').epochs, 100);
+  assert.equal(mnistGvaeTraining(50000, 'full', { maxSteps: 1e9 }).epochs, 100);
+  assert.equal(mnistGvaeTraining(5000, 'quick').epochs, 12);
 });

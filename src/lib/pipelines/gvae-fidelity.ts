@@ -208,7 +208,7 @@ export interface LowDataRow {
   trainSeconds: number;
   fromCache: boolean;
   comparison: SeededComparison;
-  /** samplerAblation at this size (first seed). */
+  /** samplerAblation at this size (first seed); empty when not asked for. */
   ablation: AblationRow[];
 }
 
@@ -216,7 +216,7 @@ export interface LowDataRow {
  * For every training size: train (or reload) the VAE, generate n images by each method for every sampling
  * seed, score them, free the model. The evaluator is shared, so every FID is against the same test features.
  */
-export async function lowDataStudy(profile: Profile, ev: MnistEvaluator, sizes: number[], n: number, seeds: number[], opts: Omit<MnistGvaeOptions, 'trainSize'> = {}): Promise<LowDataRow[]> {
+export async function lowDataStudy(profile: Profile, ev: MnistEvaluator, sizes: number[], n: number, seeds: number[], opts: Omit<MnistGvaeOptions, 'trainSize'> & { ablation?: boolean } = {}): Promise<LowDataRow[]> {
   const rows: LowDataRow[] = [];
   for (const trainSize of sizes) {
     const t0 = performance.now();
@@ -224,7 +224,7 @@ export async function lowDataStudy(profile: Profile, ev: MnistEvaluator, sizes: 
     const trainSeconds = m.fromCache ? 0 : (performance.now() - t0) / 1000;
     try {
       const comparison = compareOverSeeds(m, ev, n, seeds, { log: opts.log && ((line) => opts.log!(`N = ${trainSize}: ${line}`)) });
-      const ablation = samplerAblation(m, ev, n, seeds[0]);
+      const ablation = opts.ablation === false ? [] : samplerAblation(m, ev, n, seeds[0]);
       const val = m.history.map((h) => h.val_loss ?? Infinity);
       const best = Math.min(...val);
       rows.push({ trainSize, epochs: m.history.length, bestEpoch: val.indexOf(best) + 1, bestValLoss: best, trainSeconds, fromCache: m.fromCache, comparison, ablation });
@@ -262,7 +262,7 @@ export function scoreBySizeChart(rows: LowDataRow[], key: keyof SampleScores, ti
         y: rows.map((r) => r.comparison.spread[method][key].mean),
         error: rows.map((r) => r.comparison.spread[method][key].sd),
       })),
-      { name: 'Riemannian uniform, floor Kλ (ablation, one seed)', x, y: floor, dash: 'dash' },
+      ...(rows.some((r) => r.ablation.length > 0) ? [{ name: 'Riemannian uniform, floor Kλ (ablation, one seed)', x, y: floor, dash: 'dash' }] : []),
     ],
     title,
     xTitle: 'training images',
