@@ -105,6 +105,20 @@ export function errorOutput(errors: unknown[][]): ErrorOutput {
   return { output_type: 'error', ename: 'TypeScriptError', evalue: lines.join('\n'), traceback: lines };
 }
 
+/**
+ * No file watching in the headless kernel (the same fix as helper 'first''s, issue 17): TypeScript watches the
+ * folders module resolution looked in, and tslab's converter throws "Unexpected pending rebuildTimer" when two
+ * changes land there during one cell (other processes writing next to the checkout are enough), which kills
+ * the kernel. A headless run executes a fixed notebook once, so the watchers serve nothing here.
+ */
+function disableFileWatching(): void {
+  const ts = require('@tslab/typescript-for-tslab') as { sys: { watchFile?: unknown; watchDirectory?: unknown } };
+  const none = () => ({ close: () => undefined });
+  ts.sys.watchFile = none;
+  ts.sys.watchDirectory = none;
+}
+
+disableFileWatching();
 const convs = converters();
 convs.node; // Warm the TypeScript service before the first cell, as tslab's kernel does.
 const executor = createExecutor(process.cwd(), convs, {
