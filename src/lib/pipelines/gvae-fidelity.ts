@@ -76,6 +76,18 @@ export function meanBySeeds(c: SeededComparison, key: keyof SampleScores): Recor
   return Object.fromEntries(Object.entries(c.spread).map(([method, s]) => [method, s[key].mean]));
 }
 
+/** { method: { precision, recall } }, means over the seeds. */
+export function meanPrecisionRecall(c: SeededComparison): Record<string, { precision: number; recall: number }> {
+  const out: Record<string, { precision: number; recall: number }> = {};
+  for (const [method, s] of Object.entries(c.spread)) out[method] = { precision: s.precision.mean, recall: s.recall.mean };
+  return out;
+}
+
+/** Table rows, one per method: FID mean and sd over the seeds, mean precision and recall. */
+export function spreadRows(c: SeededComparison): Record<string, string | number>[] {
+  return Object.entries(c.spread).map(([method, s]) => ({ method, fid_mean: s.fid.mean, fid_sd: s.fid.sd, precision: s.precision.mean, recall: s.recall.mean }));
+}
+
 /** { method: { mean, sd, values } } of one score, with the seeds. */
 export function spreadSummary(c: SeededComparison, key: keyof SampleScores): { seeds: number[] } & Record<string, SeedSpread | number[]> {
   return { seeds: c.seeds, ...Object.fromEntries(Object.entries(c.spread).map(([method, s]) => [method, s[key]])) };
@@ -125,6 +137,12 @@ export function memorisationCheck(m: GvaeModel, ev: MnistEvaluator, images: Reco
   };
 }
 
+/** Table rows, one per set (test images, reconstructions, each method). */
+export function memorisationRows(c: MemorisationCheck): Record<string, string | number>[] {
+  const sets: Record<string, MemorisationSummary> = { test: c.test, reconstructions: c.reconstructions, ...c.methods };
+  return Object.entries(sets).map(([set, s]) => ({ set, ...s }));
+}
+
 /** results.json's `memorisation`: the summaries, no arrays. */
 export function memorisationResults(c: MemorisationCheck): Record<string, unknown> {
   return {
@@ -137,6 +155,8 @@ export function memorisationResults(c: MemorisationCheck): Record<string, unknow
 }
 
 const LABELS: Record<string, string> = { test: 'test images (new digits)', reconstructions: 'reconstructed training images' };
+/** Short row labels for image strips. */
+const SHORT_LABELS: Record<string, string> = { riemannian_uniform: 'exact HMC', riemannian_uniform_official: 'official sampler', gmm: 'GMM', prior: 'prior', test: 'test', reconstructions: 'reconstruction' };
 
 /** Empirical CDFs of the nearest-training-image distance: test images, reconstructions, every method. */
 export function memorisationCdfFigure(c: MemorisationCheck, title: string): Figure {
@@ -163,10 +183,10 @@ export function nearestTrainFigure(m: GvaeModel, c: MemorisationCheck, sets: str
   const rowLabels: string[] = [];
   for (const name of sets) {
     const det = c.details[name];
-    const label = LABELS[name] ?? METHOD_LABELS[name as GenerationMethod] ?? name;
+    const label = SHORT_LABELS[name] ?? name;
     for (let i = 0; i < perRow; i++) images.push(...det.images.subarray(i * D, (i + 1) * D));
     for (let i = 0; i < perRow; i++) images.push(...m.train.images.subarray(det.index[i] * D, (det.index[i] + 1) * D));
-    rowLabels.push(label, 'nearest training image');
+    rowLabels.push(label, 'nearest train');
   }
   return imageStrip({ images: Float32Array.from(images), height: side, width: side, n: perRow, title, rowLabels });
 }
@@ -243,6 +263,11 @@ export function scoreBySize(rows: LowDataRow[], key: keyof SampleScores): Record
 /** { "1000": { method: {mean, sd, values} } } of one score. */
 export function spreadBySize(rows: LowDataRow[], key: keyof SampleScores): Record<string, Record<string, SeedSpread>> {
   return Object.fromEntries(rows.map((r) => [String(r.trainSize), Object.fromEntries(Object.entries(r.comparison.spread).map(([k, s]) => [k, s[key]]))]));
+}
+
+/** Table rows, one per size and method. */
+export function lowDataRows(rows: LowDataRow[]): Record<string, string | number>[] {
+  return rows.flatMap((r) => spreadRows(r.comparison).map((row) => ({ train_images: r.trainSize, ...row })));
 }
 
 /** { "1000": { training_means: {fid, precision, recall}, ... }, ... } of the ablation. */
