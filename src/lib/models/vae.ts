@@ -72,6 +72,12 @@ export interface VaeConfig {
   minStd?: number;
   /** 'gaussian-fixed' only: the constant sigma, default OFFICIAL_MSE_STD = 1/sqrt(2) (the official code's MSE). */
   fixedStd?: number;
+  /**
+   * 'gaussian' only, default false: keep the std net at its initial weights during training (its gradients
+   * are zeroed, so Adam leaves it as it is). A control that keeps the two-net architecture but does not
+   * learn the variance.
+   */
+  freezeStd?: boolean;
   /** Weight of the KL term (beta-VAE), default 1. */
   beta?: number;
   /** Seed of the weight initialisation and of the default noise stream, default 0. */
@@ -82,7 +88,7 @@ export interface VaeConfig {
  * Every default filled in; stdDecoder is set for a 'gaussian' VAE only, fixedStd for 'gaussian-fixed' only (so
  * that the other configs, and their model-cache keys, are unchanged). Still a VaeConfig (checkpoints store it).
  */
-export type ResolvedVaeConfig = Required<Omit<VaeConfig, 'stdDecoder' | 'fixedStd'>> & { stdDecoder?: NetConfig; fixedStd?: number };
+export type ResolvedVaeConfig = Required<Omit<VaeConfig, 'stdDecoder' | 'fixedStd' | 'freezeStd'>> & { stdDecoder?: NetConfig; fixedStd?: number; freezeStd?: true };
 
 /** The VAE of the benchmark and of the paper's MNIST experiments: 784-256-64 -> d -> 64-256-784. */
 export function mnistVaeConfig(overrides: Partial<VaeConfig> = {}): VaeConfig {
@@ -138,6 +144,7 @@ export function resolveVaeConfig(c: VaeConfig): ResolvedVaeConfig {
     likelihood: c.likelihood,
     ...(gaussian ? { stdDecoder: checkNet(c.stdDecoder ?? c.decoder, 'VaeConfig.stdDecoder') } : {}),
     ...(fixed ? { fixedStd: positive(c.fixedStd ?? OFFICIAL_MSE_STD, 'VaeConfig.fixedStd', false) } : {}),
+    ...(gaussian && c.freezeStd === true ? { freezeStd: true as const } : {}),
     minStd: positive(c.minStd ?? 1e-3, 'VaeConfig.minStd', false),
     beta,
     seed: c.seed ?? 0,
@@ -626,7 +633,7 @@ export class Vae {
       if (this.stdNet && stdTrace && dOut.dSigma) {
         const stdBack = backwardTrace(this.stdNet, stdTrace, dOut.dSigma, { needInputGrad: true });
         dz = tf.add(dz, stdBack.dx!);
-        stdGrads = stdBack.grads;
+        stdGrads = this.config.freezeStd ? stdBack.grads.map((g) => tf.zerosLike(g)) : stdBack.grads;
       }
       // z = mu + exp(logvar / 2) eps; KL = 1/2 sum(mu^2 + exp(logvar) - 1 - logvar).
       const w = klWeight * scale;

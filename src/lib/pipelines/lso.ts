@@ -17,6 +17,7 @@ import { latentHeatmap } from '../plots/fields';
 import type { Figure } from '../plots/types';
 import * as path from 'node:path';
 import { Profile, repoRoot } from '../notebook/env';
+import { releaseModels } from '../util/lifetime';
 import { expectInput } from '../util/errors';
 
 export type LsoDataset = 'surface' | 'mnist01';
@@ -124,10 +125,13 @@ export async function lsoModelsFrom(dataset: string, s: DatasetSettings, profile
   };
 }
 
+/** Frees the models' tensors; in a notebook kernel they stay alive so cells can be re-run (util/lifetime.ts). */
 export function disposeLsoModels(m: LsoModels): void {
-  m.standard.dispose();
-  m.rbf.dispose();
-  m.vae.dispose();
+  releaseModels(() => {
+    m.standard.dispose();
+    m.rbf.dispose();
+    m.vae.dispose();
+  });
 }
 
 /** A field of both decoders over a grid and at the codes, with the far-over-near ratio of each. */
