@@ -3,3 +3,4 @@ export * from './classifier';
 export * from './fid';
 export * from './precision-recall';
 export * from './collapse';
+export * from './memorisation';

@@ -10,23 +10,7 @@ import { latentHeatmap, type Curve } from '../plots/fields';
 import { imageGrid, imageStrip } from '../plots/images';
 import { lineChart, tableFigure } from '../plots/charts';
 import type { Figure, Trace } from '../plots/types';
-import { GvaeModel, RingsModel, InterpolationComparison, decodeAlongCurves, GenerationMethod, METHOD_LABELS, AblationRow, SampleScores, MethodResult, LowDataRow, byMethod, GENERATION_METHODS, curveXY } from './geometric-vae';
-
-/** A score against the training size, one line per method, the ablation's floor-K-lambda sampler dashed. */
-export function scoreBySizeChart(rows: LowDataRow[], key: keyof SampleScores, title: string): Figure {
-  const x = rows.map((r) => r.trainSize);
-  const floor = rows.map((r) => r.ablation.find((a) => a.name === 'riemannian_uniform_floor_K_lambda')?.[key] ?? NaN);
-  return lineChart({
-    series: [
-      ...GENERATION_METHODS.map((method) => ({ name: METHOD_LABELS[method], x, y: rows.map((r) => r.results.find((v) => v.method === method)![key]) })),
-      { name: 'Riemannian uniform, floor Kλ (ablation)', x, y: floor, dash: 'dash' },
-    ],
-    title,
-    xTitle: 'training images',
-    yTitle: key === 'fid' ? 'FID (classifier features)' : key,
-    logX: true,
-  });
-}
+import { GvaeModel, RingsModel, InterpolationComparison, decodeAlongCurves, GenerationMethod, METHOD_LABELS, AblationRow, SampleScores, MethodResult, byMethod, GENERATION_METHODS, curveXY } from './geometric-vae';
 
 /**
  * The training codes (at most `max`, by a stride) coloured by class, for plotting over a 2-D field. Rings
@@ -172,9 +156,4 @@ export function resultRows(results: MethodResult[]): Record<string, unknown>[] {
     sampling_seconds: r.seconds,
     ...(r.acceptanceRate !== undefined ? { hmc_acceptance: r.acceptanceRate } : {}),
   }));
-}
-
-/** { "1000": { training_means: {fid, precision, recall}, ... }, ... } of the ablation. */
-export function ablationBySize(rows: LowDataRow[]): Record<string, ReturnType<typeof ablationSummary>> {
-  return Object.fromEntries(rows.map((r) => [String(r.trainSize), ablationSummary(r.ablation)]));
 }

@@ -8,3 +8,4 @@ export * from './density-study';
 export * from './geometric-vae-figures';
 export * from './zoo-seeds';
 export * from './fashion-controls';
+export * from './gvae-fidelity';

@@ -4,3 +4,4 @@ export * from './land';
 export * from './random-walk';
 export * from './hmc';
 export * from './sampler';
+export * from './official-hmc';
