@@ -5,9 +5,11 @@
  *   p(z) = C(mu, Sigma)^-1 exp(-1/2 Log_mu(z)^T Sigma^-1 Log_mu(z))   with respect to the Riemannian measure
  *   C(mu, Sigma) = sqrt((2 pi)^d det Sigma) E_{v ~ N(0, Sigma)}[ m(Exp_mu(v)) ],   m = sqrt(det M).
  *
- * This is the paper's normaliser: the tangent-space integral of the volume measure with the exponential
- * map's own Jacobian left out (exact for a flat metric). Multiply p by m(z) for the density with respect
- * to the Lebesgue measure of the latent coordinates, which is what compares with a Gaussian.
+ * is the paper's normaliser, which leaves the exponential map's own Jacobian out (exact for a flat metric);
+ * by default the tangent samples are weighted by m(Exp_mu(v)) |det D Exp_mu(v)| instead, the change of
+ * variables that makes p integrate to 1 (land-normaliser.ts; options.normaliser = 'paper' for the paper's).
+ * Multiply p by m(z) for the density with respect to the Lebesgue measure of the latent coordinates, which
+ * is what compares with a Gaussian.
  *
  * Log maps are boundary value solves (logMap without shooting, connectingGeodesics underneath), warm-
  * started from the previous iteration's geodesics. Exp maps are RK4 (expMap) with per-sample failure: a
@@ -35,7 +37,8 @@ import type { Metric } from '../geometry/metric';
 import { LatentGrid, fieldsAt, metricTensors } from '../geometry/fields';
 import { CurveBatch, curveBatch, quadraticForm } from '../geometry/curves';
 import { GeodesicOptions, PointsInput, toFlatPoints } from '../geometry/geodesics';
-import { expMap, logMap } from '../geometry/expmap';
+import { logMap } from '../geometry/expmap';
+import { LandNormaliserKind, tangentExpMaps } from './land-normaliser';
 import { geodesicDistanceMatrix } from '../geometry/distances';
 import { kmedoids } from '../stats/kmeans';
 import { Rng } from '../util/rng';
@@ -104,6 +107,13 @@ export interface LandGeometryOptions {
   speedTolerance?: number;
   /** Options of the boundary value solves behind the log maps. */
   geodesic?: GeodesicOptions;
+  /**
+   * The normaliser's tangent-space integrand (see land-normaliser.ts): 'jacobian' (default) weights each
+   * sample by m(Exp v) |det D Exp(v)|, the change of variables, so that the density integrates to 1;
+   * 'paper' by m(Exp v) alone, the estimator of the paper and the authors' code. It also sets the
+   * resampling weights of sampleLandMixture.
+   */
+  normaliser?: LandNormaliserKind;
 }
 
 export interface LandFitOptions extends LandGeometryOptions {
@@ -220,7 +230,7 @@ interface TangentSamples {
   eps2: Float64Array;
   /** Exp_mu(v_s) [S, d] (NaN for dropped samples). */
   endpoints: Float64Array;
-  /** log m(Exp_mu(v_s)) [S]; -Infinity for dropped samples. */
+  /** log m(Exp_mu(v_s)), plus log |det D Exp_mu(v_s)| unless normaliser = 'paper' [S]; -Infinity for dropped samples. */
   logVolume: Float64Array;
   /** log sqrt((2 pi)^d det Sigma0). */
   logZ: number;
@@ -249,7 +259,7 @@ function shootAll(metric: Metric, mu: Float64Array, v: Float64Array, opts: LandG
   while (pending.length > 0) {
     const vs = new Float64Array(pending.length * d);
     pending.forEach((p, q) => vs.set(v.subarray(p * d, (p + 1) * d), q * d));
-    const shot = integrateAndCheck(metric, mu, vs, steps, opts.speedTolerance ?? 0.1);
+    const shot = integrateAndCheck(metric, mu, vs, steps, opts.speedTolerance ?? 0.1, opts.normaliser ?? 'jacobian');
     const next: number[] = [];
     pending.forEach((p, q) => {
       if (!shot.ok[q]) {
@@ -268,18 +278,18 @@ function shootAll(metric: Metric, mu: Float64Array, v: Float64Array, opts: LandG
 }
 
 /** One batch of RK4 exp maps from mu with the end checks of shootAll. */
-function integrateAndCheck(metric: Metric, mu: Float64Array, v: Float64Array, steps: number, tol: number): { endpoints: Float64Array; logVolume: Float64Array; ok: Uint8Array } {
+function integrateAndCheck(metric: Metric, mu: Float64Array, v: Float64Array, steps: number, tol: number, kind: LandNormaliserKind): { endpoints: Float64Array; logVolume: Float64Array; ok: Uint8Array } {
   const d = metric.dim;
   const s = v.length / d;
   const starts = new Float64Array(s * d);
   for (let p = 0; p < s; p++) starts.set(mu, p * d);
-  const res = expMap(metric, starts, v, { steps, onFailure: 'nan' });
+  const res = tangentExpMaps(metric, starts, v, steps, kind);
   const ends = res.endpoints;
   const finite = Uint8Array.from({ length: s }, (_, p) => (ends.subarray(p * d, (p + 1) * d).every(Number.isFinite) ? 1 : 0));
   // The end metric only where the curve survived (NaN rows would go through the network for nothing).
   const safe = Float32Array.from(ends, (x, i) => (finite[Math.floor(i / d)] ? x : mu[i % d]));
   const tensors = metricTensors(metric, safe);
-  const logVolume = fieldsAt(metric, safe).logVolume;
+  const logVolume = fieldsAt(metric, safe).logVolume.map((lv, p) => lv + res.logWeight[p]);
   const ok = new Uint8Array(s);
   const t = steps + 1;
   const vel = new Float64Array(d);
