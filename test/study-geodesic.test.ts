@@ -90,8 +90,18 @@ test('geodesic k-medoids follows the metric where Euclidean k-medoids follows th
   const metric = stretchedPlane();
   try {
     const runs = await expectNoLeak(() =>
-      [1, 2].map((seed) => clusteringRun(metric, codes, labels, { k: 2, perClass: 6, seed, geodesic: { points: 8, progress: false } })),
+      [1, 2].map((seed) => clusteringRun(metric, codes, labels, { k: 2, perClass: 6, seed, method: 'geodesics', geodesic: { points: 8, progress: false } })),
     );
+    // With every code a neighbour of every other, the graph distances of a flat metric are its geodesic
+    // distances (the straight edges are geodesics), and they separate the classes as well.
+    const graphRuns = [1, 2].map((seed) => clusteringRun(metric, codes, labels, { k: 2, perClass: 6, seed, graphDistance: { neighbors: 11 } }));
+    for (const run of graphRuns) {
+      assert.equal(run.method, 'graph');
+      assert.equal(run.riemannian.scores.accuracy, 1);
+    }
+    const paired = (clusteringSummary(graphRuns) as { f_measure_paired_difference: { mean: number; seeds: number; ci95: number[] } }).f_measure_paired_difference;
+    assert.equal(paired.seeds, 2);
+    assert.ok(paired.mean > 0 && paired.ci95[0] <= paired.mean && paired.mean <= paired.ci95[1]);
     for (const run of runs) {
       assert.equal(run.labels.length, 12);
       assert.equal(run.pairs, 66);

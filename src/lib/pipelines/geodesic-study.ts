@@ -18,6 +18,8 @@ import { CurveBatch, arcLengthReparametrize, curveBatch, curveLengths, straightL
 import { GeodesicOptions, connectingGeodesics } from '../geometry/geodesics';
 import { LatentGraph, graphInitialCurves, latentGraph } from '../geometry/graph';
 import { DistanceMatrixOptions, geodesicDistanceMatrix } from '../geometry/distances';
+import { GraphDistanceOptions, graphDistanceMatrix } from '../geometry/graph-distances';
+import { pairedDifference } from '../stats/paired';
 import { LatentGrid, gridAround } from '../geometry/fields';
 import { euclideanDistanceMatrix, mean } from '../geometry/support';
 import { kmeans, kmedoids } from '../stats/kmeans';
@@ -361,11 +363,24 @@ export interface ClusteringRun {
   labels: Int32Array;
   euclidean: ClusterResult;
   riemannian: ClusterResult;
-  /** Geodesic distance pairs that did not converge (their distance is the best curve found). */
+  /** How the geodesic distances were measured. */
+  method: ClusteringDistanceMethod;
+  /** Geodesic distance pairs that did not converge (their distance is the best curve found; 0 for 'graph'). */
   unconverged: number;
   pairs: number;
   seconds: number;
+  /** 'graph': the k that made the k-NN graph of the codes connected. */
+  graphNeighbors?: number;
+  /** 'graph': the run's [N, N] geodesic distances, kept for the check against boundary value solves. */
+  distances?: Float64Array;
 }
+
+/**
+ * 'graph' (default): shortest paths in the k-NN graph of the codes with finely measured Riemannian edge
+ * lengths (geometry/graph-distances.ts), hundreds of codes in seconds; 'geodesics': one boundary value
+ * solve per pair (N(N-1)/2 solves, started on studyGraph paths), the distances of the first version.
+ */
+export type ClusteringDistanceMethod = 'graph' | 'geodesics';
 
 export interface ClusterResult {
   assignments: Int32Array;
@@ -381,6 +396,8 @@ export interface ClusteringRunOptions {
   restarts?: number;
   geodesic?: Omit<DistanceMatrixOptions, 'graph'>;
   graph?: LatentGraph;
+  method?: ClusteringDistanceMethod;
+  graphDistance?: GraphDistanceOptions;
 }
 
 /**
@@ -389,7 +406,14 @@ export interface ClusteringRunOptions {
  */
 export function clusteringRun(metric: Metric, codes: Float32Array, labels: Int32Array, opts: ClusteringRunOptions): ClusteringRun {
   const sub = codeSubset(codes, labels, opts.perClass, opts.seed);
-  const geo = geodesicDistanceMatrix(metric, sub.codes, { ...opts.geodesic, graph: opts.graph });
+  const method = opts.method ?? 'graph';
+  const geo =
+    method === 'graph'
+      ? (() => {
+          const g = graphDistanceMatrix(metric, sub.codes, opts.graphDistance);
+          return { n: g.n, distances: g.distances, unconverged: 0, seconds: g.seconds, graphNeighbors: g.neighbors };
+        })()
+      : { ...geodesicDistanceMatrix(metric, sub.codes, { ...opts.geodesic, graph: opts.graph }), graphNeighbors: undefined };
   const cluster = (dist: Float32Array | Float64Array): ClusterResult => {
     const res = kmedoids(dist, opts.k, { seed: opts.seed, restarts: opts.restarts ?? 8 });
     return { assignments: res.assignments, medoids: res.medoids, scores: clusteringScores(sub.labels, res.assignments) };
@@ -399,9 +423,11 @@ export function clusteringRun(metric: Metric, codes: Float32Array, labels: Int32
     ...sub,
     euclidean: cluster(euclideanDistanceMatrix(sub.codes, 2)),
     riemannian: cluster(geo.distances),
+    method,
     unconverged: geo.unconverged,
     pairs: (geo.n * (geo.n - 1)) / 2,
     seconds: geo.seconds,
+    ...(method === 'graph' ? { graphNeighbors: geo.graphNeighbors, distances: geo.distances } : {}),
   };
 }
 
@@ -413,12 +439,15 @@ export interface ClusteringStudyOptions {
   points?: number;
   maxIter?: number;
   restarts?: number;
+  method?: ClusteringDistanceMethod;
+  graphDistance?: GraphDistanceOptions;
   log?: (line: string) => void;
 }
 
-/** clusteringRun for every seed, geodesics started from one studyGraph of all the codes. */
+/** clusteringRun for every seed ('geodesics': started from one studyGraph of all the codes). */
 export function clusteringStudy(metric: Metric, codes: Float32Array, labels: Int32Array, opts: ClusteringStudyOptions): ClusteringRun[] {
-  const graph = studyGraph(metric, codes);
+  const method = opts.method ?? 'graph';
+  const graph = method === 'geodesics' ? studyGraph(metric, codes) : undefined;
   return opts.seeds.map((seed) => {
     const run = clusteringRun(metric, codes, labels, {
       k: opts.k,
@@ -426,15 +455,80 @@ export function clusteringStudy(metric: Metric, codes: Float32Array, labels: Int
       seed,
       restarts: opts.restarts,
       graph,
+      method,
+      graphDistance: opts.graphDistance,
       geodesic: { points: opts.points ?? 16, maxIter: opts.maxIter, progress: false },
     });
     const f = (w: 'euclidean' | 'riemannian') => run[w].scores.fMeasure.toFixed(3);
-    opts.log?.(
-      `seed ${seed}: ${run.pairs} geodesics in ${run.seconds.toFixed(1)} s (${((1000 * run.seconds) / run.pairs).toFixed(0)} ms each, ${run.unconverged} unconverged); ` +
-        `F-measure Euclidean ${f('euclidean')}, geodesic ${f('riemannian')}`,
-    );
+    const how =
+      method === 'graph'
+        ? `${run.labels.length} codes, k-NN graph (k = ${run.graphNeighbors}) distances in ${run.seconds.toFixed(1)} s`
+        : `${run.pairs} geodesics in ${run.seconds.toFixed(1)} s (${((1000 * run.seconds) / run.pairs).toFixed(0)} ms each, ${run.unconverged} unconverged)`;
+    opts.log?.(`seed ${seed}: ${how}; F-measure Euclidean ${f('euclidean')}, geodesic ${f('riemannian')}`);
     return run;
   });
+}
+
+export interface GraphDistanceCheck {
+  pairs: number;
+  /** Graph distance over the graph-initialised geodesic's length (re-measured finely), per pair. */
+  ratio: Float64Array;
+  /** 1 where the pair's codes have different labels. */
+  across: Uint8Array;
+  converged: number;
+  seconds: number;
+}
+
+/**
+ * How far the graph distances of a run are from geodesics: for `pairs` seeded pairs of its codes, the
+ * geodesic started on the pair's shortest path in the run's graph, solved, and re-measured with every
+ * segment cut into `quadrature` straight pieces; the ratio graph / geodesic is >= 1 up to the solver's
+ * tolerance (the graph path is one curve between the two codes).
+ */
+export function checkGraphDistances(metric: Metric, run: ClusteringRun, opts: { pairs: number; seed: number; points?: number; maxIter?: number; quadrature?: number; graphDistance?: GraphDistanceOptions }): GraphDistanceCheck {
+  if (!run.distances) throw new RangeError('checkGraphDistances: the run has no graph distances (method "graph")');
+  const t0 = performance.now();
+  const n = run.labels.length;
+  const rng = new Rng(opts.seed);
+  const i: number[] = [];
+  const j: number[] = [];
+  while (i.length < opts.pairs) {
+    const a = rng.int(n);
+    const b = rng.int(n);
+    if (a !== b) {
+      i.push(a);
+      j.push(b);
+    }
+  }
+  const { p0, p1 } = pairEnds(run.codes, 2, { i: Int32Array.from(i), j: Int32Array.from(j) });
+  const points = opts.points ?? 16;
+  const g = graphDistanceMatrix(metric, run.codes, { ...opts.graphDistance, neighbors: run.graphNeighbors }).graph;
+  const res = connectingGeodesics(metric, p0, p1, { points, maxIter: opts.maxIter, init: graphInitialCurves(metric, g, p0, p1, points) });
+  const lengths = curveLengths(metric, res.curves, { subdivisions: opts.quadrature ?? 16 });
+  return {
+    pairs: i.length,
+    ratio: Float64Array.from(i, (a, q) => run.distances![a * n + j[q]] / lengths[q]),
+    across: Uint8Array.from(i, (a, q) => (run.labels[a] !== run.labels[j[q]] ? 1 : 0)),
+    converged: res.converged.filter(Boolean).length,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** Median and 10% / 90% quantiles of the check's ratios, within and across classes. */
+export function graphCheckSummary(c: GraphDistanceCheck): Record<string, unknown> {
+  const q = (v: number[]) => {
+    const s = [...v].sort((a, b) => a - b);
+    const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+    return { pairs: s.length, median: at(0.5), q10: at(0.1), q90: at(0.9) };
+  };
+  const all = Array.from(c.ratio);
+  return {
+    graph_over_geodesic: q(all),
+    within_class: q(all.filter((_, k) => !c.across[k])),
+    across_classes: q(all.filter((_, k) => c.across[k])),
+    converged: c.converged,
+    seconds: c.seconds,
+  };
 }
 
 function meanStd(v: number[]): { mean: number; std: number } {
@@ -453,17 +547,33 @@ export function clusteringSummary(runs: ClusteringRun[]): Record<string, unknown
     };
   };
   const [f, a] = [block('fMeasure'), block('accuracy')];
+  const diff = pairedDifference(per('fMeasure', 'euclidean'), per('fMeasure', 'riemannian'));
   return {
     f_measure: f.summary,
+    f_measure_paired_difference: {
+      mean: diff.mean,
+      ci95: diff.ci95,
+      seeds: diff.seeds,
+      sd: diff.sd,
+      geodesic_better_on: diff.wins,
+      euclidean_better_on: diff.losses,
+      per_seed: diff.perSeed,
+      interval: 'geodesic minus Euclidean F-measure; 95% Student t-interval over seeds (df = seeds - 1)',
+    },
     accuracy: a.summary,
     f_measure_detail: f.detail,
     accuracy_detail: a.detail,
     seeds: runs.map((r) => r.seed),
     codes_per_seed: runs[0]?.labels.length,
-    geodesic_pairs_per_seed: runs[0]?.pairs,
-    geodesic_unconverged: runs.map((r) => r.unconverged),
-    geodesic_seconds: runs.map((r) => r.seconds),
-    geodesic_ms_per_pair: mean(runs.map((r) => (1000 * r.seconds) / r.pairs)),
+    distance_method: runs[0]?.method,
+    ...(runs[0]?.method === 'graph'
+      ? { graph_neighbors: runs.map((r) => r.graphNeighbors), distance_seconds: runs.map((r) => r.seconds) }
+      : {
+          geodesic_pairs_per_seed: runs[0]?.pairs,
+          geodesic_unconverged: runs.map((r) => r.unconverged),
+          geodesic_seconds: runs.map((r) => r.seconds),
+          geodesic_ms_per_pair: mean(runs.map((r) => (1000 * r.seconds) / r.pairs)),
+        }),
   };
 }
 
