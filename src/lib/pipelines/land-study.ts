@@ -10,6 +10,7 @@ import { AdaptiveMassOptions, AdaptiveMassResult, adaptiveMass } from '../sampli
 import { gaussianLogDensity, gmmLogDensity } from '../sampling/gaussian';
 import { DensityModels, DensityName, LandGeometryOptions, LandMixture, TangentMcOptions, asMixture, landMixtureLogDensity, landNormaliser } from '../sampling/land';
 import { mean } from '../geometry/support';
+import type { PointsInput } from '../geometry/geodesics';
 
 export interface LandMass {
   /** sum_j w_j mass_j: the mixture's mass from its components' (each integrated by itself). */
@@ -73,7 +74,7 @@ export function withPaperNormalisers(m: LandMixture, rows: NormaliserComparison[
  * (Lebesgue measure; new log maps of the test points) and the mass, each component's rescaled by
  * C_fit / C_paper.
  */
-export function paperNormaliserEffect(metric: Metric, models: DensityModels, rows: NormaliserComparison[], masses: { land: LandMass; land_mixture: LandMass }, test: Float64Array, geometry: LandGeometryOptions): { meanTestLogLikelihood: Record<'land' | 'land_mixture', number>; mass: Record<'land' | 'land_mixture', number> } {
+export function paperNormaliserEffect(metric: Metric, models: DensityModels, rows: NormaliserComparison[], masses: { land: LandMass; land_mixture: LandMass }, test: PointsInput, geometry: LandGeometryOptions): { meanTestLogLikelihood: Record<'land' | 'land_mixture', number>; mass: Record<'land' | 'land_mixture', number> } {
   const fitted = { land: asMixture(models.land), land_mixture: models.landMixture };
   const out = { meanTestLogLikelihood: { land: NaN, land_mixture: NaN }, mass: { land: NaN, land_mixture: NaN } };
   for (const model of ['land', 'land_mixture'] as const) {
