@@ -8,10 +8,10 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { Metric } from '../src/lib/geometry/metric';
-import { LinearPullback } from '../src/lib/geometry/reference-metrics';
+import { HalfPlaneMetric, LinearPullback } from '../src/lib/geometry/reference-metrics';
 import { latentGrid } from '../src/lib/geometry/fields';
 import { latentGraph } from '../src/lib/geometry/graph';
-import { chooseCodePairs, clusteringRun, clusteringSummary, compareWithStraightLines, confusionRows, pairEnds, ratioSummary } from '../src/lib/pipelines/geodesic-study';
+import { checkGraphDistances, graphCheckSummary, chooseCodePairs, clusteringRun, clusteringSummary, compareWithStraightLines, confusionRows, pairEnds, ratioSummary } from '../src/lib/pipelines/geodesic-study';
 import { Rng } from '../src/lib/util/rng';
 import { expectNoLeak, setupBackend } from './helpers';
 
@@ -121,4 +121,23 @@ test('geodesic k-medoids follows the metric where Euclidean k-medoids follows th
   } finally {
     metric.dispose();
   }
+});
+
+test('the graph-distance check: graph paths re-solved as geodesics are no longer, and close, in the half-plane', () => {
+  const rng = new Rng(6);
+  const n = 60;
+  const codes = new Float32Array(2 * n);
+  const labels = new Int32Array(n);
+  for (let q = 0; q < n; q++) {
+    labels[q] = q % 2;
+    codes[2 * q] = (labels[q] ? 1 : -1) + 0.6 * rng.normal();
+    codes[2 * q + 1] = 1 + 0.5 * rng.uniform();
+  }
+  const run = clusteringRun(new HalfPlaneMetric(), codes, labels, { k: 2, perClass: 30, seed: 1 });
+  const check = checkGraphDistances(new HalfPlaneMetric(), run, { pairs: 20, seed: 2, points: 12, maxIter: 50 });
+  assert.equal(check.pairs, 20);
+  for (const r of check.ratio) assert.ok(r > 0.99 && r < 1.25, `graph / geodesic ${r}`);
+  const s = graphCheckSummary(check) as { graph_over_geodesic: { median: number; pairs: number } };
+  assert.equal(s.graph_over_geodesic.pairs, 20);
+  assert.ok(s.graph_over_geodesic.median < 1.08, `median ${s.graph_over_geodesic.median}`);
 });
