@@ -14,6 +14,7 @@ import { gradeSubmissions, verifyRelease, type GradeReport } from '../src/lib/cl
 import { assignmentName, sourceNotebookPath, type CourseLayout } from '../src/lib/classroom/nbgrader';
 import { gradesCsv, writeReport, type GradeReportFormat } from '../src/lib/classroom/report';
 import { Sandbox } from '../src/lib/classroom/sandbox';
+import { isolationPlan } from '../src/lib/classroom/isolation';
 import { ensureBuilt, readNotebook, repoRoot } from '../src/lib/notebook';
 import { writeFileAtomic } from '../src/lib/util/atomic';
 import { InputError } from '../src/lib/util/errors';
@@ -138,6 +139,11 @@ async function grade(layout: CourseLayout, args: Parsed): Promise<number> {
   if (clash) throw new InputError(`${path.basename(clash)}.ipynb`, 'two submissions would write the same report; rename one or grade them separately');
   const formats: GradeReportFormat[] = args.flags.has('html') ? ['json', 'md', 'html'] : ['json', 'md'];
   const jobs = positiveNumber(args, 'jobs');
+  const plan = isolationPlan();
+  if (plan.warning) console.error(`WARNING: ${plan.warning}`);
+  else console.log(plan.summary);
+  // Each report is written as soon as its submission is done: a grader stopped midway keeps them.
+  const done: GradeReport[] = [];
   const reports = await gradeSubmissions(files, {
     layout,
     name,
@@ -145,11 +151,12 @@ async function grade(layout: CourseLayout, args: Parsed): Promise<number> {
     echo: args.flags.has('echo'),
     keepNotebooks: args.values.get('keep-notebooks'),
     limits: { cellSeconds: positiveNumber(args, 'cell-seconds') ?? DEFAULT_LIMITS.cellSeconds, memoryMb: positiveNumber(args, 'memory-mb') ?? DEFAULT_LIMITS.memoryMb },
-    onReport: (r) => console.log(`${r.submission}: ${r.points} / ${r.maxPoints}`),
-  });
-  reports.forEach((r, i) => {
-    const file = files[i];
-    writeReport(r, out ?? path.dirname(file), path.basename(file, '.ipynb'), formats);
+    onReport: (r, file) => {
+      writeReport(r, out ?? path.dirname(file), path.basename(file, '.ipynb'), formats);
+      done.push(r);
+      if (out) writeFileAtomic(path.join(out, 'grades.csv'), gradesCsv(done));
+      console.log(`${r.submission}: ${r.points} / ${r.maxPoints}`);
+    },
   });
   if (out) writeFileAtomic(path.join(out, 'grades.csv'), gradesCsv(reports));
   console.log(`\n${summary(reports)}\n\nreports: ${out ?? 'beside each submission'} (<stem>.report.${formats.join(', .')})`);

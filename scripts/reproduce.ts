@@ -5,14 +5,21 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildGallery, currentProfile, ensureBuilt, figuresRoot, NotebookError, repoRoot, runNotebook } from '../src/lib/notebook';
+import { buildGallery, currentProfile, ensureBuilt, failureSummary, outputRoot, readTimings, recordTiming, repoRoot, reproduceNotebook, RunProgress } from '../src/lib/notebook';
+import { checkoutPath } from '../src/lib/util/paths';
 import { fmtSecs } from '../src/lib/util/progress';
 
 const HELP = `Usage: npm run reproduce -- [options] [prefix ...]
 
 Executes notebooks/NN-*.ipynb in order with tslab's executor (no Python or Jupyter
-needed), writes each cell's outputs back into the notebook, stops at the first
-failing cell, prints a summary and rebuilds figures/index.html.
+needed), stops at the first failing cell, prints a summary and rebuilds the gallery.
+
+Where the outputs go depends on the profile:
+  full    figures/<notebook>/ and the notebooks' own outputs (what is committed)
+  quick   out/quick/<notebook>/ (git-ignored), the executed notebook included;
+          figures/ and notebooks/ are left as they are
+A notebook's files are moved into place only when its last cell has finished: a
+failing notebook changes nothing (its executed copy is in out/failed/).
 
   prefix        run only notebooks whose file name starts with it (e.g. 04)
   --no-build    do not run tsc first (use dist/ as it is)
@@ -21,8 +28,9 @@ failing cell, prints a summary and rebuilds figures/index.html.
   -h, --help    this text
 
 Environment:
-  LSO_PROFILE=quick|full   how much compute the notebooks spend (default quick)
-  LSO_FIGURES_DIR=DIR      write figures somewhere else than figures/
+  LSO_PROFILE=quick|full   how much compute the notebooks spend (default quick, or the
+                           word in .lso-profile at the checkout's root)
+  LSO_FIGURES_DIR=DIR      write figures (and executed notebooks) to DIR instead
   LSO_INTERACTIVE=1        also keep interactive chart outputs in the notebooks
   LSO_CHROMIUM=PATH        the Chromium used to export PNG/SVG (default /usr/bin/chromium)
 `;
@@ -79,8 +87,8 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const profile = currentProfile();
   const root = repoRoot(path.resolve(__dirname, '..'));
+  const profile = currentProfile(process.env, root);
   const notebooks = selectNotebooks(path.join(root, 'notebooks'), args.prefixes);
   if (notebooks.length === 0) {
     console.error(`no notebooks/NN-*.ipynb${args.prefixes.length ? ` starting with ${args.prefixes.join(' or ')}` : ''}`);
@@ -94,28 +102,41 @@ async function main(): Promise<number> {
     const built = ensureBuilt(root, (msg) => console.log(msg));
     if (built.state !== 'fresh') console.log(`built in ${fmtSecs(built.seconds)}`);
   }
-  console.log(`profile ${profile}: ${notebooks.length} notebook(s)\n`);
+  const figures = outputRoot(profile, process.env, root);
+  console.log(`profile ${profile}: ${notebooks.length} notebook(s), outputs to ${checkoutPath(figures, root)}/\n`);
+  const timingsFile = path.join(root, 'out', 'timings.json');
+  const names = notebooks.map((nb) => path.basename(nb, '.ipynb'));
+  const progress = new RunProgress(names, readTimings(timingsFile, profile));
   const rows: Row[] = notebooks.map((nb) => ({ notebook: path.basename(nb), seconds: '', status: 'not run' }));
   let failure: unknown = null;
   for (const [i, nb] of notebooks.entries()) {
-    console.log(`=== ${path.relative(root, nb)}`);
+    progress.begin(i);
+    console.log(`=== ${path.relative(root, nb)}  [${progress.line()}]`);
     const t0 = Date.now();
     try {
-      await runNotebook(nb, {
+      await reproduceNotebook(nb, {
+        profile,
+        root,
         echo: args.echo,
-        onCell: ({ count, total }) => args.echo && console.log(`--- cell ${count}/${total}`),
+        onCell: ({ count, total }) => args.echo && console.log(`--- cell ${count}/${total}  [${progress.line()}]`),
       });
       rows[i].status = 'ok';
     } catch (err) {
-      rows[i].status = err instanceof NotebookError ? `FAILED at cell #${err.cellIndex + 1}` : 'FAILED';
+      rows[i].status = `FAILED at ${failureSummary(err)}`;
       failure = err;
     }
-    rows[i].seconds = ((Date.now() - t0) / 1000).toFixed(1);
+    const seconds = (Date.now() - t0) / 1000;
+    rows[i].seconds = seconds.toFixed(1);
+    progress.end(i, seconds);
     if (failure) break;
+    recordTiming(timingsFile, profile, names[i], seconds);
   }
-  const gallery = buildGallery(figuresRoot());
-  if (failure) console.error(`\n${failure instanceof Error ? failure.message : String(failure)}`);
-  console.log(`\n${table(rows)}\n\ngallery: ${path.relative(process.cwd(), gallery)}`);
+  const gallery = buildGallery(figures);
+  if (failure) {
+    console.error(`\n${failure instanceof Error ? failure.message : String(failure)}`);
+    console.error(`\nnothing of ${rows.find((r) => r.status.startsWith('FAILED'))?.notebook} was written; its executed copy is in out/failed/`);
+  }
+  console.log(`\n${table(rows)}\n\ngallery: ${checkoutPath(gallery, root)}`);
   return failure ? 1 : 0;
 }
 

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { cellSource, readNotebook, serializeNotebook, type Cell, type NotebookJson, type Output } from '../src/lib/notebook/ipynb';
 import { InputError } from '../src/lib/util/errors';
-import { cellChecksum, findRegions, gradingMeta, releaseDir, sourceNotebookPath, type GradingMeta } from '../src/lib/classroom/nbgrader';
+import { cellChecksum, findRegions, gradingMeta, pythonFloatRepr, releaseDir, sourceNotebookPath, type GradingMeta } from '../src/lib/classroom/nbgrader';
 import { DEFAULT_LIMITS, assignmentInfo, releaseNotebook, stripHiddenTests, stripSolutions, studentReadme } from '../src/lib/classroom/release';
 import { assembleSubmission, scoreSubmission } from '../src/lib/classroom/grade';
 import { gradesCsv, reportHtml, reportMarkdown } from '../src/lib/classroom/report';
@@ -106,6 +106,27 @@ test('releaseNotebook: stubs, no hidden tests, no outputs, read-only checksummed
   assert.throws(bad([code('1')]), /has no check cell/);
 });
 
+test("cellChecksum is nbgrader's compute_checksum: MD5 values computed by hand with md5sum", () => {
+  // printf '%s' "assert x == 1codeTrueFalseTruecheck-x2.0" | md5sum
+  assert.equal(cellChecksum(code('assert x == 1', meta('check', 'check-x', 2))), '63b9a5bf832c047770673565acf1b897');
+  // A read-only cell: is_locked from metadata; no points. printf '%s' "import * as tf from 'x';codeFalseFalseTruesetup" | md5sum
+  assert.equal(cellChecksum(code("import * as tf from 'x';", meta('locked', 'setup'))), '9678a79b20244fb485f0dbb218cb2969');
+  // A markdown solution cell: never locked. printf '%s' "YOUR ANSWER HEREmarkdownFalseTrueFalseanswer" | md5sum
+  assert.equal(cellChecksum({ cell_type: 'markdown', source: ['YOUR ANSWER ', 'HERE'], metadata: meta('solution', 'answer') }), '25f3f9e49bc8e7a2f41565507b31793c');
+  // Python's str(float(points)).
+  assert.deepEqual([2, 0.5, 1e-4, 1e-5, 1e16, 1 / 3].map(pythonFloatRepr), ['2.0', '0.5', '0.0001', '1e-05', '1e+16', '0.3333333333333333']);
+  // The exact source counts, as in nbgrader: a trailing newline is a change.
+  assert.notEqual(cellChecksum(code('assert x == 1\n', meta('check', 'check-x', 2))), '63b9a5bf832c047770673565acf1b897');
+  // Every released check, read-only and solution cell carries the checksum of its released form and its cell_type.
+  for (const name of fs.readdirSync(path.join(root, 'source'))) {
+    const student = readNotebook(path.join(releaseDir({ root }, name), `${name}.ipynb`));
+    for (const cell of student.cells.filter((c) => gradingMeta(c))) {
+      assert.equal(gradingMeta(cell)!.checksum, cellChecksum(cell), `${name}: ${gradingMeta(cell)!.grade_id}`);
+      assert.equal((cell.metadata.nbgrader as { cell_type?: string }).cell_type, cell.cell_type);
+    }
+  }
+});
+
 test('the committed assignments are the current release of source/', () => {
   for (const name of fs.readdirSync(path.join(root, 'source'))) {
     const teacher = readNotebook(sourceNotebookPath({ root }, name));
@@ -165,7 +186,7 @@ test('scoreSubmission: points from outputs (nbgrader partial credit), unrun chec
     submission: 'alice.ipynb',
     teacher,
     executed,
-    assembled: { notebook: executed, tampered: ['b'], missing: [] },
+    assembled: { notebook: executed, origins: executed.cells.map((c) => (gradingMeta(c)?.grade === true || gradingMeta(c)?.grade_id === 'setup' ? 'teacher' : 'student')), tampered: ['b'], missing: [] },
     stopped: 'TimeoutError: the cell ran longer than the limit of 60 s and was stopped',
     seconds: 12.5,
   });
@@ -190,8 +211,8 @@ test('scoreSubmission: points from outputs (nbgrader partial credit), unrun chec
   const md = reportMarkdown(r);
   assert.match(md, /\*\*3\.50 \/ 10 points\*\*/);
   assert.match(md, /\| `c` \| 0 \/ 4 \| FAILED \|/);
-  assert.match(md, /### `c`: FAILED\n\n```\nTimeoutError: the cell ran longer/);
-  assert.match(md, /Edited check or read-only cells \(the teacher's versions were run instead\): b/);
+  assert.match(md, /### `c`: FAILED\n\n```text\nTimeoutError: the cell ran longer/);
+  assert.match(md, /Edited check or read-only cells \\\(the teacher's versions were run instead\\\): b/);
   const html = reportHtml({ ...r, submission: '<script>.ipynb' });
   assert.ok(html.includes('&lt;script&gt;.ipynb') && !html.includes('<script>.ipynb'));
   assert.equal(gradesCsv([r]).split('\n')[0], 'submission,points,max_points,a,b,c,d,notes');

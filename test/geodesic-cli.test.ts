@@ -49,7 +49,7 @@ test('writes curves that start and end exactly at the given points', async () =>
   const out = path.join(dir, 'out.json');
   await geodesicsCommand.run(['--decoder', decoderFile, '--pairs', writePairs('pairs.json', { p0, p1 }), '--out', out, '--points', '10', '--tol', '1e-7']);
   const res = JSON.parse(fs.readFileSync(out, 'utf8'));
-  assert.deepEqual(Object.keys(res).sort(), ['converged', 'curves', 'iterations', 'lengths', 'seconds']);
+  assert.deepEqual(Object.keys(res).sort(), ['converged', 'curves', 'failures', 'iterations', 'lengths', 'seconds']);
   assert.equal(res.curves.length, 2);
   res.curves.forEach((curve: number[][], b: number) => {
     assert.equal(curve.length, 10);
@@ -58,6 +58,7 @@ test('writes curves that start and end exactly at the given points', async () =>
     assert.ok(res.lengths[b] > 0);
   });
   assert.deepEqual(res.converged, [true, true]);
+  assert.deepEqual(res.failures, [null, null]);
   assert.ok(Number.isInteger(res.iterations) && res.iterations > 0);
   assert.ok(res.seconds > 0 && res.seconds < 60);
 });

@@ -9,9 +9,12 @@ import {
   byProfile,
   coalesceStreams,
   currentProfile,
+  integerColumns,
   figuresRoot,
   findRepoRoot,
   flattenResults,
+  isCommittedFigures,
+  outputRoot,
   notebook,
   serializeNotebook,
   writeResults,
@@ -28,10 +31,10 @@ function tempDir(t: { after: (fn: () => void) => void }): string {
 }
 
 test('currentProfile: quick by default, full on request, anything else is an error', () => {
-  assert.equal(currentProfile({}), 'quick');
-  assert.equal(currentProfile({ LSO_PROFILE: '' }), 'quick');
-  assert.equal(currentProfile({ LSO_PROFILE: 'full' }), 'full');
-  assert.throws(() => currentProfile({ LSO_PROFILE: 'fast' }), (err: Error) => err instanceof InputError && /LSO_PROFILE/.test(err.message) && /"fast"/.test(err.message));
+  assert.equal(currentProfile({}, null), 'quick');
+  assert.equal(currentProfile({ LSO_PROFILE: '' }, null), 'quick');
+  assert.equal(currentProfile({ LSO_PROFILE: 'full' }, null), 'full');
+  assert.throws(() => currentProfile({ LSO_PROFILE: 'fast' }, null), (err: Error) => err instanceof InputError && /LSO_PROFILE/.test(err.message) && /"fast"/.test(err.message));
   assert.equal(byProfile({ quick: 2, full: 50 }, 'full'), 50);
 });
 
@@ -53,17 +56,38 @@ test('writeTable writes a CSV through polars that reads back to the same rows', 
   assert.equal(df.height, 2);
   const back = pl.readCSV(path.join(dir, 'fid.csv'));
   assert.deepEqual(back.toRecords(), rows);
+  // Integer columns stay integers in the file (polars alone would write 1000.0).
+  assert.equal(fs.readFileSync(path.join(dir, 'fid.csv'), 'utf8'), 'model,n,fid\nVAE,1000,31.25\n"RBF, variance",2000,20.5\n');
+  assert.deepEqual(integerColumns([{ a: 1, b: 1.5, c: 'x', d: null }, { a: -3, b: 2, c: 'y', d: 4 }]), ['a', 'd']);
+  writeTable(dir, 'mixed', [{ seed: 1, f: 1.0, ok: true }, { seed: 2, f: 0.5, ok: false }]);
+  assert.equal(fs.readFileSync(path.join(dir, 'mixed.csv'), 'utf8'), 'seed,f,ok\n1,1.0,true\n2,0.5,false\n');
   assert.throws(() => writeTable(dir, 'empty', []), /non-empty/);
   assert.throws(() => writeTable(dir, 'a/b', rows), /plain name/);
 });
 
-test('figures folder: LSO_FIGURES_DIR wins, else the checkout found by its package name', (t) => {
+test('figures folder: LSO_FIGURES_DIR wins, else figures/ for the full profile and out/quick/ for the quick one', (t) => {
   const dir = tempDir(t);
   assert.equal(figuresRoot({ LSO_FIGURES_DIR: dir }), dir);
   const root = findRepoRoot(path.join(__dirname, '..', 'src', 'lib'));
   assert.ok(root && fs.existsSync(path.join(root, 'package.json')));
-  assert.equal(figuresRoot({}, path.join(root, 'notebooks')), path.join(root, 'figures'));
+  const notebooks = path.join(root, 'notebooks');
+  assert.equal(figuresRoot({ LSO_PROFILE: 'full' }, notebooks), path.join(root, 'figures'));
+  assert.equal(figuresRoot({ LSO_PROFILE: 'quick' }, notebooks), path.join(root, 'out', 'quick'));
+  assert.equal(outputRoot('quick', {}, notebooks), path.join(root, 'out', 'quick'));
+  assert.equal(outputRoot('full', { LSO_FIGURES_DIR: dir }, notebooks), dir);
+  assert.ok(isCommittedFigures(path.join(root, 'figures'), notebooks));
+  assert.ok(!isCommittedFigures(path.join(root, 'out', 'quick'), notebooks));
   assert.equal(findRepoRoot(os.tmpdir()), null);
+});
+
+test('the profile: LSO_PROFILE, else the .lso-profile file of the checkout, else quick', (t) => {
+  const root = tempDir(t);
+  assert.equal(currentProfile({}, root), 'quick');
+  fs.writeFileSync(path.join(root, '.lso-profile'), 'full\n');
+  assert.equal(currentProfile({}, root), 'full');
+  assert.equal(currentProfile({ LSO_PROFILE: 'quick' }, root), 'quick', 'the environment wins');
+  fs.writeFileSync(path.join(root, '.lso-profile'), 'fast');
+  assert.throws(() => currentProfile({}, root), (err: Error) => err instanceof InputError && err.message.includes('.lso-profile') && /"fast"/.test(err.message));
 });
 
 test('notebook(): folder, profile choice, merged results, tables, HTML figure without a browser', async (t) => {

@@ -16,6 +16,10 @@ export interface OptionSpec {
   default?: string | number;
   /** kind 'choice' only. */
   choices?: readonly string[];
+  /** kind 'int' only: the smallest value accepted (default 1). */
+  min?: number;
+  /** kind 'int' only: the largest value accepted, or a function giving it with the reason, e.g. the cores. */
+  max?: number | (() => { value: number; why: string });
 }
 
 export type OptionSpecs = Record<string, OptionSpec>;
@@ -60,7 +64,8 @@ export function defineCommand<const S extends OptionSpecs>(def: CommandDefinitio
     name: def.name,
     summary: def.summary,
     help: formatHelp(def),
-    run: (argv) => def.run(parseOptions(def.name, def.options, argv)),
+    // async, so that a bad option rejects like any other input error rather than throwing synchronously.
+    run: async (argv) => def.run(parseOptions(def.name, def.options, argv)),
   };
 }
 
@@ -108,11 +113,16 @@ export function parseOptions<S extends OptionSpecs>(command: string, specs: S, a
 
 function convert(name: string, spec: OptionSpec, raw: string): string | number {
   switch (spec.kind) {
-    case 'int':
+    case 'int': {
       if (!/^[0-9]+$/.test(raw) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
         throw new InputError(`--${name}`, `expected a positive integer, got ${JSON.stringify(raw)}`);
       }
-      return Number(raw);
+      const n = Number(raw);
+      if (spec.min !== undefined && n < spec.min) throw new InputError(`--${name}`, `expected at least ${spec.min}, got ${n}`);
+      const max = typeof spec.max === 'function' ? spec.max() : spec.max === undefined ? undefined : { value: spec.max, why: '' };
+      if (max && n > max.value) throw new InputError(`--${name}`, `expected at most ${max.value}${max.why ? ` (${max.why})` : ''}, got ${n}`);
+      return n;
+    }
     case 'choice':
       if (!spec.choices?.includes(raw)) throw new InputError(`--${name}`, `expected one of ${spec.choices?.join(', ')}, got ${JSON.stringify(raw)}`);
       return raw;
@@ -137,7 +147,8 @@ export function formatHelp<S extends OptionSpecs>(def: Pick<CommandDefinition<S>
   const required = entries.filter(([, s]) => s.required).map(([n, s]) => optionSynopsis(n, s));
   const usage = `Usage: ${PROGRAM} ${def.name} ${[...required, entries.some(([, s]) => !s.required) ? '[options]' : ''].join(' ')}`.trimEnd();
   const rows = entries.map(([n, s]): [string, string] => {
-    const notes = [s.required ? 'required' : '', s.default !== undefined ? `default: ${s.default}` : ''].filter(Boolean);
+    const range = s.kind === 'int' && typeof s.max === 'number' ? `${s.min ?? 1}..${s.max}` : s.kind === 'int' && s.min !== undefined ? `at least ${s.min}` : '';
+    const notes = [s.required ? 'required' : '', range, s.default !== undefined ? `default: ${s.default}` : ''].filter(Boolean);
     return [optionSynopsis(n, s), s.description + (notes.length ? ` (${notes.join('; ')})` : '')];
   });
   rows.push(['-h, --help', 'show this help']);

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, PROGRAM, table, wantsHelp } from './args';
 import { COMMANDS } from './commands';
-import { InputError } from '../lib/util/errors';
+import { InputError, printable } from '../lib/util/errors';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -83,7 +83,8 @@ function names(commands: readonly Command[]): string {
 /** `latent-geometry: <message>` on one line, whatever the error. */
 export function errorLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  const oneLine = message.replace(/\s*\n\s*/g, ' ').trim() || (err instanceof Error ? err.name : 'unknown error');
+  // One line, and no control characters from file names or contents reach the terminal.
+  const oneLine = printable(message.replace(/\s*\n\s*/g, ' ').trim()) || (err instanceof Error ? err.name : 'unknown error');
   return err instanceof InputError ? `${PROGRAM}: ${oneLine}` : `${PROGRAM}: error: ${oneLine}`;
 }
 

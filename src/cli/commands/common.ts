@@ -5,21 +5,30 @@
 import * as fs from 'node:fs';
 import { BackendChoice, initBackend } from '../../lib/runtime/backend';
 import { DecoderJson, LoadedDecoder, decoderFromJson } from '../../lib/io/decoder-json';
-import { writeJsonAtomic } from '../../lib/util/atomic';
+import { writeFileAtomicAsync } from '../../lib/util/atomic';
 import { InputError } from '../../lib/util/errors';
+import { float32Problem } from '../../lib/util/float32';
 import { PROGRAM } from '../args';
+
+/** The largest JSON input read: V8 strings end at 2^29 - 24 characters. */
+export const MAX_JSON_INPUT_BYTES = 512 * 2 ** 20 - 1024;
 
 /** Parsed JSON of a file; a missing, unreadable or malformed file is an InputError naming it. */
 export function readJsonFile(file: string): unknown {
   let text: string;
   try {
+    const st = fs.statSync(file);
+    if (st.isDirectory()) throw new InputError(file, 'is a directory; expected a JSON file');
+    if (st.size > MAX_JSON_INPUT_BYTES) throw new InputError(file, `is ${Math.ceil(st.size / 2 ** 20)} MB; a JSON input can be at most ${MAX_JSON_INPUT_BYTES / 2 ** 20} MB`);
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof InputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError(file, code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(err)})`);
   }
   try {
-    return JSON.parse(text) as unknown;
+    // A byte-order mark (as some Windows editors write) is not part of the JSON.
+    return JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
   } catch (err) {
     throw new InputError(file, `malformed JSON (${(err as Error).message})`);
   }
@@ -57,16 +66,19 @@ export function pointRows(obj: Record<string, unknown>, key: string, source: str
   if (v === undefined) fail(key, `missing; expected ${expected}`);
   if (!Array.isArray(v) || (opts.nonEmpty && v.length === 0)) fail(key, `expected ${expected}, got ${describeValue(v)}`);
   const rows = v as unknown[];
-  const out = new Float64Array(rows.length * d);
+  // Every row is checked before anything is allocated.
   rows.forEach((p, i) => {
     if (!Array.isArray(p)) fail(`${key}[${i}]`, `expected an array of ${d} numbers, got ${describeValue(p)}`);
     const row = p as unknown[];
     if (row.length !== d) fail(`${key}[${i}]`, `expected ${d} coordinates (the decoder's latent_dim), got ${row.length}`);
     row.forEach((x, j) => {
-      if (typeof x !== 'number' || !Number.isFinite(x)) fail(`${key}[${i}][${j}]`, `expected a finite number, got ${describeValue(x)}`);
-      out[i * d + j] = x as number;
+      // The decoder computes in float32: a coordinate of 1e39 is infinite there.
+      const problem = float32Problem(x);
+      if (problem) fail(`${key}[${i}][${j}]`, `${problem}, got ${describeValue(x)}`);
     });
   });
+  const out = new Float64Array(rows.length * d);
+  rows.forEach((p, i) => out.set(p as number[], i * d));
   return out;
 }
 
@@ -98,10 +110,15 @@ export function announceBackend(choice: BackendChoice): void {
   if (process.env.LSO_QUIET !== '1') process.stderr.write(`${PROGRAM}: tfjs backend ${choice.name}\n`);
 }
 
-/** JSON to `file` atomically (nothing is left behind on failure), or to stdout without one. */
-export function writeResult(file: string | undefined, value: unknown): void {
-  if (file) writeJsonAtomic(file, value, 0);
-  else process.stdout.write(`${JSON.stringify(value)}\n`);
+/**
+ * JSON to `file` (see util/atomic.ts: atomic for a file, written through to a FIFO or a device, the
+ * temporary file removed on SIGINT / SIGTERM), or to stdout without one. Callers have checked the size
+ * (checkJsonOutputSize) and the target (checkOutput) before computing.
+ */
+export async function writeResult(file: string | undefined, value: unknown): Promise<void> {
+  const text = `${JSON.stringify(value)}\n`;
+  if (file) await writeFileAtomicAsync(file, text);
+  else process.stdout.write(text);
 }
 
 /** float32 values printed with the 9 significant digits that identify them, not float64's 17. */

@@ -3,6 +3,9 @@
  * latent points, solved together in batches.
  */
 import { defineCommand } from '../args';
+import { FLOAT64_JSON_CHARS, checkJsonOutputSize, checkOutput, numberInOpenUnitInterval } from '../checks';
+import { TANGENT_BYTES_MAX, jacobianBatchSize } from '../../lib/geometry/batch-budget';
+import type { GaussianDecoder } from '../../lib/models/decoder';
 import { DecoderMetric } from '../../lib/geometry/decoder-metric';
 import { curvesToArrays } from '../../lib/geometry/curves';
 import { DEFAULT_POINTS, GeodesicResult, connectingGeodesics } from '../../lib/geometry/geodesics';
@@ -18,6 +21,8 @@ export interface GeodesicsOutput {
   curves: number[][][];
   lengths: number[];
   converged: boolean[];
+  /** [B]: null where the curve converged, else why not (a non-finite metric, stalled, the iteration limit). */
+  failures: (string | null)[];
   /** Batched solver iterations. */
   iterations: number;
   /** Solve time only (no start-up, reading or parsing). */
@@ -27,6 +32,9 @@ export interface GeodesicsOutput {
 /** Graph nodes for --init graph: k-means centres of the file's latent codes, else a 2-D grid. */
 const GRAPH_NODES = 64;
 
+/** The most points per curve --points accepts (the solver's systems grow linearly in it; 1000 is already very fine). */
+export const MAX_CURVE_POINTS = 10000;
+
 export const geodesicsCommand = defineCommand({
   name: 'geodesics',
   summary: 'connecting geodesics between pairs of latent points',
@@ -34,15 +42,17 @@ export const geodesicsCommand = defineCommand({
     "Finds, for each pair (p0[i], p1[i]), the shortest curve under the decoder's metric: T points with fixed end",
     'points that minimise the discrete curve energy, by Levenberg-Marquardt with Gauss-Newton and Newton steps,',
     'all pairs at once. The pairs file holds {"p0": [[...], ...], "p1": [[...], ...]}. Writes {"curves": [B][T][d],',
-    '"lengths": [B], "converged": [B], "iterations": n, "seconds": s}; a curve that did not meet the tolerances',
-    'is still the best one found, flagged converged: false. seconds is the solve time alone.',
+    '"lengths": [B], "converged": [B], "failures": [B], "iterations": n, "seconds": s}; a curve that did not meet',
+    'the tolerances is still the best one found, flagged converged: false with the reason in failures (null where',
+    'it converged): a metric that is NaN or infinite along the curve, a stalled solve, or the iteration limit.',
+    'seconds is the solve time alone.',
   ].join('\n'),
   options: {
     decoder: { kind: 'string', valueName: 'FILE', required: true, description: 'decoder-json/v1 file' },
     pairs: { kind: 'string', valueName: 'FILE', required: true, description: 'JSON file {"p0": [[...], ...], "p1": [[...], ...]}' },
-    out: { kind: 'string', valueName: 'FILE', description: 'write the result here, atomically (default: stdout)' },
-    points: { kind: 'int', default: DEFAULT_POINTS, description: 'points per curve T, end points included (at least 3)' },
-    'max-iter': { kind: 'int', default: 100, description: 'solver iterations' },
+    out: { kind: 'string', valueName: 'FILE', description: 'write the result here: atomically to a file (links followed, mode kept), through to a FIFO or a device; never over an input (default: stdout)' },
+    points: { kind: 'int', default: DEFAULT_POINTS, min: 3, max: MAX_CURVE_POINTS, description: 'points per curve T, end points included' },
+    'max-iter': { kind: 'int', default: 100, max: 100000, description: 'solver iterations' },
     tol: { kind: 'string', valueName: 'X', default: '1e-6', description: 'relative energy change and Gauss-Newton decrement at convergence' },
     kind: { kind: 'choice', choices: ['expected', 'mean'] as const, default: 'expected', description: 'which metric' },
     init: {
@@ -57,8 +67,8 @@ export const geodesicsCommand = defineCommand({
     'latent-geometry geodesics --decoder decoder.json --pairs pairs.json --points 32 --init graph > geodesics.json',
   ],
   async run(opts) {
-    const tol = parseTolerance(opts.tol);
-    if (opts.points < 3) throw new InputError('--points', `expected at least 3 (the two end points and one free point), got ${opts.points}`);
+    const tol = numberInOpenUnitInterval(opts.tol, '--tol');
+    checkOutput(opts.out, { '--decoder': opts.decoder, '--pairs': opts.pairs });
     const decoderJson = readJsonFile(opts.decoder);
     const pairsJson = readJsonFile(opts.pairs);
     const backend = await startBackend();
@@ -66,9 +76,12 @@ export const geodesicsCommand = defineCommand({
     try {
       const d = decoder.latentDim;
       const { p0, p1 } = parsePairs(pairsJson, opts.pairs, d);
+      const count = p0.length / d;
+      const perPair = geodesicsJsonBytesPerPair(opts.points, d);
+      checkJsonOutputSize(count * perPair + 64, '--pairs', { count, noun: `pairs of ${opts.points}-point curves`, bytesPerItem: perPair });
+      const batchPoints = geodesicBatchPoints(decoder, opts.kind, opts.points);
       announceBackend(backend);
       const metric = new DecoderMetric(decoder, opts.kind);
-      const count = p0.length / d;
       const bar = count * (opts.points - 2) > 4096 ? new Progress({ label: 'geodesics', total: count, unit: 'pair' }) : null;
       let reported = 0;
       const t0 = performance.now();
@@ -79,6 +92,7 @@ export const geodesicsCommand = defineCommand({
         tol,
         gradTol: tol,
         init,
+        batchPoints,
         onProgress: (done) => {
           bar?.tick(done - reported);
           reported = done;
@@ -86,17 +100,31 @@ export const geodesicsCommand = defineCommand({
       });
       const seconds = (performance.now() - t0) / 1000;
       bar?.finish();
-      writeResult(opts.out, toOutput(res, seconds));
+      await writeResult(opts.out, toOutput(res, seconds));
     } finally {
       decoder.dispose();
     }
   },
 });
 
-function parseTolerance(raw: string): number {
-  const x = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(x) || x <= 0 || x >= 1) throw new InputError('--tol', `expected a number in (0, 1), got ${JSON.stringify(raw)}`);
-  return x;
+/** An upper bound of the JSON bytes of one pair's result: T x d float64 numbers, length, flag and failure. */
+export function geodesicsJsonBytesPerPair(points: number, d: number): number {
+  return points * (d * FLOAT64_JSON_CHARS + 3) + FLOAT64_JSON_CHARS + 6 + 120;
+}
+
+/**
+ * Interior points per solver evaluation (the solver's default 4096), lowered for a large decoder so that
+ * the Jacobians of a Newton step (d + 1 shifted copies of each point) fit the wasm heap. A single curve
+ * must fit: else --points is refused here rather than the heap running out mid-solve.
+ */
+export function geodesicBatchPoints(decoder: GaussianDecoder, kind: 'expected' | 'mean', points: number): number {
+  const copies = decoder.latentDim + 1;
+  const fits = jacobianBatchSize(decoder, kind, Infinity, copies, TANGENT_BYTES_MAX);
+  if (points - 2 > fits) {
+    throw new InputError('--points', `curves of ${points} points do not fit the wasm heap for this decoder (its widest layers); expected at most ${fits + 2}, got ${points}`);
+  }
+  // A chunk holds whole curves: one curve per evaluation when a curve is more than the budget.
+  return jacobianBatchSize(decoder, kind, 4096, copies);
 }
 
 /**
@@ -133,6 +161,7 @@ export function toOutput(res: GeodesicResult, seconds: number): GeodesicsOutput 
     curves: curvesToArrays(res.curves),
     lengths: Array.from(res.lengths),
     converged: res.converged,
+    failures: res.failures,
     iterations: res.iterations,
     seconds,
   };

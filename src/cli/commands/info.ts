@@ -5,6 +5,7 @@
 import { defineCommand, table } from '../args';
 import type { Mlp } from '../../lib/nn/mlp';
 import type { StdModel } from '../../lib/models/decoder';
+import { printable } from '../../lib/util/errors';
 import { announceBackend, buildDecoder, readJsonFile, startBackend } from './common';
 
 export interface NetInfo {
@@ -48,12 +49,20 @@ export const infoCommand = defineCommand({
         std: stdInfo(decoder.stdModel),
         latent_codes: latentCodes ? latentCodes.length / decoder.latentDim : null,
       };
-      process.stdout.write(opts.json ? `${JSON.stringify(info, null, 2)}\n` : formatInfo(info));
+      process.stdout.write(opts.json ? `${infoJson(info)}\n` : formatInfo(info));
     } finally {
       decoder.dispose();
     }
   },
 });
+
+/**
+ * The info as JSON. JSON.stringify escapes C0 controls but leaves DEL, the C1 controls (U+009B is a
+ * terminal's CSI) and U+2028/9 raw; escaped, the JSON is the same and safe to print.
+ */
+export function infoJson(info: DecoderInfo): string {
+  return JSON.stringify(info, null, 2).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 function netInfo(net: Mlp): NetInfo {
   const layers = net.layers.map((l) => {
@@ -90,6 +99,7 @@ export function formatInfo(info: DecoderInfo): string {
     ['std', std],
     ['latent_codes', info.latent_codes === null ? 'none' : `${info.latent_codes} points`],
   ];
-  if (info.description) rows.unshift(['description', info.description]);
-  return [info.file, ...table(rows), ''].join('\n');
+  // The description is the file's text: escape codes and newlines in it are shown, not obeyed.
+  if (info.description) rows.unshift(['description', printable(info.description)]);
+  return [printable(info.file), ...table(rows), ''].join('\n');
 }

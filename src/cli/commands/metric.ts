@@ -2,9 +2,11 @@
  * `latent-geometry metric`: the metric tensor and volume element sqrt(det M) of a decoder-json decoder at
  * given latent points.
  */
-import { defineCommand } from '../args';
+import { PROGRAM, defineCommand } from '../args';
+import { FLOAT32_JSON_CHARS, checkJsonOutputSize, checkOutput, maxThreads, threadsFromEnv } from '../checks';
+import { jacobianBatchSize } from '../../lib/geometry/batch-budget';
 import { metricFieldsParallel } from '../../lib/geometry/parallel-fields';
-import { WorkerPool, threadCount } from '../../lib/runtime/pool';
+import { WorkerPool } from '../../lib/runtime/pool';
 import { announceBackend, buildDecoder, float32ToJson, parsePoints, readJsonFile, startBackend, writeResult } from './common';
 
 /**
@@ -37,12 +39,13 @@ export const metricCommand = defineCommand({
   options: {
     decoder: { kind: 'string', valueName: 'FILE', required: true, description: 'decoder-json/v1 file' },
     points: { kind: 'string', valueName: 'FILE', required: true, description: 'JSON file {"points": [[...], ...]}' },
-    out: { kind: 'string', valueName: 'FILE', description: 'write the result here, atomically (default: stdout)' },
+    out: { kind: 'string', valueName: 'FILE', description: 'write the result here: atomically to a file (links followed, mode kept), through to a FIFO or a device; never over an input (default: stdout)' },
     kind: { kind: 'choice', choices: ['expected', 'mean'] as const, default: 'expected', description: 'which metric' },
-    batch: { kind: 'int', default: 1024, description: 'points per tfjs batch' },
+    batch: { kind: 'int', default: 1024, max: 1 << 20, description: "points per tfjs batch, lowered for a large decoder so that the wasm heap suffices" },
     threads: {
       kind: 'int',
-      description: `threads in all, workers plus the main thread (default: LSO_THREADS or all cores from ${AUTO_PARALLEL_MIN_POINTS} points on, else 1)`,
+      max: () => ({ value: maxThreads(), why: 'the cores this process may use' }),
+      description: `threads in all, workers plus the main thread, at most the cores (default: LSO_THREADS or all cores from ${AUTO_PARALLEL_MIN_POINTS} points on, else 1)`,
     },
   },
   examples: [
@@ -50,22 +53,29 @@ export const metricCommand = defineCommand({
     'latent-geometry metric --decoder decoder.json --points points.json --kind mean > metric.json',
   ],
   async run(opts) {
+    checkOutput(opts.out, { '--decoder': opts.decoder, '--points': opts.points });
+    const envThreads = threadsFromEnv();
     const decoderJson = readJsonFile(opts.decoder);
     const pointsJson = readJsonFile(opts.points);
     const backend = await startBackend();
     const { decoder, json } = buildDecoder(decoderJson, opts.decoder);
     try {
-      const points = parsePoints(pointsJson, opts.points, decoder.latentDim);
-      const n = points.length / decoder.latentDim;
-      const threads = opts.threads ?? (n >= AUTO_PARALLEL_MIN_POINTS ? threadCount() : 1);
+      const d = decoder.latentDim;
+      const points = parsePoints(pointsJson, opts.points, d);
+      const n = points.length / d;
+      const perPoint = metricJsonBytesPerPoint(d);
+      checkJsonOutputSize(n * perPoint + 64, '--points', { count: n, noun: 'points', bytesPerItem: perPoint });
+      const batchSize = jacobianBatchSize(decoder, opts.kind, opts.batch);
+      const threads = opts.threads ?? (n >= AUTO_PARALLEL_MIN_POINTS ? envThreads : 1);
       announceBackend(backend);
       const pool = threads > 1 && backend.name === 'wasm' ? new WorkerPool(threads - 1) : null;
       try {
         await pool?.ready();
         const t0 = performance.now();
-        const { tensors, fields } = await metricFieldsParallel({ decoder, kind: opts.kind, json }, points, { batchSize: opts.batch, pool });
+        const { tensors, fields } = await metricFieldsParallel({ decoder, kind: opts.kind, json }, points, { batchSize, pool });
         const seconds = (performance.now() - t0) / 1000;
-        writeResult(opts.out, toResult(tensors, fields.volume, decoder.latentDim, seconds));
+        warnNonFinite(tensors, fields.volume, d, opts.points);
+        await writeResult(opts.out, toResult(tensors, fields.volume, decoder.latentDim, seconds));
       } finally {
         await pool?.close();
       }
@@ -74,6 +84,27 @@ export const metricCommand = defineCommand({
     }
   },
 });
+
+/**
+ * One warning line on stderr when the metric is NaN or infinite at some points (the inputs were finite in
+ * float32, but e.g. J^T J overflowed it): those entries are null in the output, and nothing else says so.
+ */
+function warnNonFinite(tensors: Float32Array, volume: ArrayLike<number>, d: number, source: string): void {
+  const bad: number[] = [];
+  for (let i = 0; i < volume.length; i++) {
+    if (!Number.isFinite(volume[i]) || tensors.subarray(i * d * d, (i + 1) * d * d).some((x) => !Number.isFinite(x))) bad.push(i);
+  }
+  if (bad.length === 0) return;
+  const first = bad.slice(0, 3).map((i) => `points[${i}]`).join(', ');
+  process.stderr.write(
+    `${PROGRAM}: warning: ${source}: the metric is NaN or infinite (beyond float32) at ${bad.length} of ${volume.length} points (${first}${bad.length > 3 ? ', ...' : ''}); they are null in the output\n`,
+  );
+}
+
+/** An upper bound of the JSON bytes of one point's result: d x d + 1 float32 numbers and the brackets. */
+export function metricJsonBytesPerPoint(d: number): number {
+  return (d * d + 1) * FLOAT32_JSON_CHARS + 2 * d + 4;
+}
 
 /** The flat results as nested JSON arrays. */
 export function toResult(tensors: Float32Array, volume: ArrayLike<number>, d: number, seconds: number): MetricOutput {

@@ -1,24 +1,27 @@
 /**
- * Autograding (nbgrader's autograde): each submission runs headless in its own sandboxed kernel process
- * with the teacher's check and locked cells (hidden tests included) put back in place of the student's,
- * and is scored from the outputs: a check cell that ran without an error earns its points (or the number
- * its last expression evaluates to, nbgrader's partial credit), one that failed or never ran earns zero.
+ * Autograding (nbgrader's autograde): each submission is assembled with the teacher's check and locked
+ * cells (hidden tests included) put back in place of the student's, and run in two kernels (execute.ts):
+ * the student's cells in a sandboxed, isolated kernel, the teacher's checks in a kernel of the grader's
+ * that reaches the student's functions only through proxies asking for values. A check cell that ran
+ * without an error earns its points (or the number its last expression evaluates to, nbgrader's partial
+ * credit), one that failed or never ran earns zero. Nothing the student's code does can change what a
+ * check concludes, other than what the student's functions return, and hidden tests never reach the
+ * student's process.
  *
  * Submissions are untrusted: a cell that hangs or a kernel that exhausts its memory is stopped, scores
- * zero for what it did not finish, and the other submissions go on (see sandbox.ts and the runner's
- * limits). What the grader cannot stop is a kernel lying about its own results from inside (the same
- * holds for nbgrader, where a student can monkeypatch assert): submissions whose code reaches for the
- * kernel's channel or internals are flagged in the report for a person to look at.
+ * zero for what it did not finish, and the other submissions go on.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { cellSource, joinText, readNotebook, writeNotebook, type Cell, type NotebookJson, type Output } from '../notebook/ipynb';
-import { runNotebook, type KernelLimits } from '../notebook/runner';
+import type { KernelLimits } from '../notebook/runner';
 import { InputError } from '../util/errors';
+import { DEFAULT_RUN_LIMITS, executeSubmission, type CellOrigin, type RunLimits } from './execute';
+import { isolationPlan } from './isolation';
+import { readSubmission } from './submission';
 import { cellChecksum, cellRole, checkPoints, gradeIdIndex, gradingMeta, releaseDir, sourceNotebookPath, type CourseLayout } from './nbgrader';
 import { DEFAULT_LIMITS, NOT_IMPLEMENTED, assignmentInfo, releaseNotebook } from './release';
-import { ACCESS_DENIED, Sandbox } from './sandbox';
+import { ACCESS_DENIED, Sandbox, packageRoot } from './sandbox';
 
 export type CheckStatus = 'passed' | 'failed' | 'not-run';
 
@@ -71,6 +74,12 @@ export interface GradeReport {
   violations: SandboxViolation[];
   /** Code patterns in the student's cells that a person should look at. */
   flags: { cell: number; reason: string }[];
+  /** How the student's kernel was kept from the grader; `warning` when it was not (fully) isolated. */
+  isolation?: { summary: string; warning?: string };
+  /** Characters of output not kept (the per-submission cap); the per-cell cuts are noted in the cells. */
+  outputCut?: number;
+  /** Messages the student's kernel sent that the grader did not ask for (ignored). */
+  strayMessages?: number;
 }
 
 // ------------------------------------------------------------------------------------------------------
@@ -78,6 +87,8 @@ export interface GradeReport {
 
 export interface AssembledSubmission {
   notebook: NotebookJson;
+  /** Per cell of `notebook`: the teacher's (restored, run in the checker) or the student's. */
+  origins: CellOrigin[];
   tampered: string[];
   missing: string[];
 }
@@ -100,21 +111,31 @@ export function assembleSubmission(teacher: NotebookJson, submission: NotebookJs
     const role = cellRole(cell);
     if (role === 'check' || role === 'locked') byId.set(gradingMeta(cell)!.grade_id, { teacher: cell, checksums: [cellChecksum(released.cells[i]), cellChecksum(cell)] });
   });
+  // The teacher's solution cells by grade_id: a student's cell keeps only the teacher's metadata for them.
+  const solutions = new Map<string, Cell>();
+  for (const cell of teacher.cells) if (cellRole(cell) === 'solution') solutions.set(gradingMeta(cell)!.grade_id, cell);
   const seen = new Set<string>();
   const tampered: string[] = [];
   const cells: Cell[] = [];
+  const teacherCells = new Set<Cell>();
+  const student = (cell: Cell) => cells.push(cell);
   for (const cell of submission.cells) {
     const id = gradingMeta(cell)?.grade_id;
-    if (id === undefined) cells.push(cell);
-    else if (seen.has(id)) cells.push(plainCopy(cell));
+    if (id === undefined) student(cell);
+    else if (seen.has(id)) student(plainCopy(cell));
     else {
       seen.add(id);
       const restored = byId.get(id);
-      if (!restored) cells.push(cell);
-      else {
+      const solution = solutions.get(id);
+      if (restored) {
         if (!restored.checksums.includes(cellChecksum(cell))) tampered.push(id);
-        cells.push(structuredClone(restored.teacher));
-      }
+        const copy = structuredClone(restored.teacher);
+        teacherCells.add(copy);
+        cells.push(copy);
+      } else if (solution && solution.cell_type === cell.cell_type) {
+        // Roles come from the teacher: a student cannot turn their own cell into a check.
+        student({ ...cell, metadata: { ...cell.metadata, nbgrader: structuredClone(solution.metadata.nbgrader) } });
+      } else student(plainCopy(cell));
     }
   }
   const missing: string[] = [];
@@ -126,11 +147,14 @@ export function assembleSubmission(teacher: NotebookJson, submission: NotebookJs
     if (at >= 0) anchor = at;
     else if (byId.has(id)) {
       missing.push(id);
-      cells.splice(anchor + 1, 0, structuredClone(cell));
+      const copy = structuredClone(cell);
+      teacherCells.add(copy);
+      cells.splice(anchor + 1, 0, copy);
       anchor += 1;
     }
   }
-  return { notebook: { ...submission, cells }, tampered, missing };
+  const origins = cells.map((c): CellOrigin => (teacherCells.has(c) ? 'teacher' : 'student'));
+  return { notebook: { ...submission, cells }, origins, tampered, missing };
 }
 
 // ------------------------------------------------------------------------------------------------------
@@ -260,16 +284,18 @@ export interface GradeOptions {
   layout: CourseLayout;
   /** The assignment: source/<name>/<name>.ipynb is the teacher's notebook. */
   name: string;
-  /** Per-cell seconds and kernel memory; default DEFAULT_LIMITS (what the students' README states). */
-  limits?: KernelLimits;
+  /** Per-cell seconds, kernel memory, output caps; default DEFAULT_LIMITS (what the students' README states). */
+  limits?: KernelLimits & Partial<RunLimits>;
+  /** The checkout whose built package the checks' kernel uses; default this module's. */
+  packageRoot?: string;
   /** Submissions graded at once (each is one kernel process); default 2. */
   jobs?: number;
   /** Print the kernels' output while they run. */
   echo?: boolean;
   /** Where to copy each executed notebook (it contains the hidden tests: for the teacher only). */
   keepNotebooks?: string;
-  /** Called when a submission is done. */
-  onReport?: (report: GradeReport) => void;
+  /** Called when a submission is done (write its report then: a grader stopped later keeps it). */
+  onReport?: (report: GradeReport, file: string) => void;
   /** A sandbox to reuse (its package mirror takes seconds to make and remove); default a fresh one. */
   sandbox?: Sandbox;
 }
@@ -309,46 +335,33 @@ function failedReport(name: string, submission: string, teacher: NotebookJson, p
 async function gradeOne(sandbox: Sandbox, teacher: NotebookJson, file: string, opts: GradeOptions): Promise<GradeReport> {
   const name = opts.name;
   const label = path.basename(file);
+  const plan = isolationPlan();
+  const isolation = { summary: plan.summary, ...(plan.warning ? { warning: plan.warning } : {}) };
   let submission: NotebookJson;
   try {
-    submission = readNotebook(file);
+    submission = readSubmission(file);
   } catch (err) {
-    return failedReport(name, label, teacher, (err as Error).message);
+    return { ...failedReport(name, label, teacher, (err as Error).message), isolation };
   }
   const assembled = assembleSubmission(teacher, submission, name);
-  // The notebook (with the hidden tests) stays outside the workspace the submission can read.
-  const privateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lg-graded-'));
-  const graded = path.join(privateDir, `${name}.ipynb`);
-  const work = sandbox.workspace();
   const started = Date.now();
-  let stopped: string | undefined;
-  try {
-    writeNotebook(graded, assembled.notebook);
-    const run = await runNotebook(graded, {
-      keepGoing: true,
-      echo: opts.echo,
-      cwd: work,
-      limits: { ...DEFAULT_LIMITS, ...opts.limits },
-      nodeArgs: sandbox.nodeArgs(work),
-      kernelScript: sandbox.kernelScript,
-      isolateEnv: true,
-      env: sandbox.env(work),
-    }).catch((err: Error) => {
-      stopped = `the kernel did not start: ${err.message}`;
-      return null;
-    });
-    const codeCells = assembled.notebook.cells.filter((c) => c.cell_type === 'code' && cellSource(c).trim() !== '').length;
-    if (run && run.executed < codeCells) stopped = run.failures[run.failures.length - 1]?.detail.split('\n')[0];
-    const executed = readNotebook(graded);
-    if (opts.keepNotebooks) {
-      fs.mkdirSync(opts.keepNotebooks, { recursive: true });
-      fs.copyFileSync(graded, path.join(opts.keepNotebooks, `${path.basename(file, '.ipynb')}.graded.ipynb`));
-    }
-    return scoreSubmission({ assignment: name, submission: label, teacher, executed, assembled, stopped, seconds: (Date.now() - started) / 1000 });
-  } finally {
-    fs.rmSync(privateDir, { recursive: true, force: true });
-    fs.rmSync(work, { recursive: true, force: true });
+  // Nothing with the hidden tests is written to disk, unless the teacher asks for the executed notebooks.
+  const run = await executeSubmission({
+    notebook: assembled.notebook,
+    origins: assembled.origins,
+    teacher,
+    sandbox,
+    plan,
+    limits: { ...DEFAULT_RUN_LIMITS, ...DEFAULT_LIMITS, ...opts.limits },
+    packageRoot: opts.packageRoot ?? packageRoot(),
+    echo: opts.echo,
+  });
+  if (opts.keepNotebooks) {
+    fs.mkdirSync(opts.keepNotebooks, { recursive: true, mode: 0o700 });
+    writeNotebook(path.join(opts.keepNotebooks, `${path.basename(file, '.ipynb')}.graded.ipynb`), run.executed);
   }
+  const report = scoreSubmission({ assignment: name, submission: label, teacher, executed: run.executed, assembled, stopped: run.stopped, seconds: (Date.now() - started) / 1000 });
+  return { ...report, isolation, outputCut: run.cutChars, strayMessages: run.stray.length };
 }
 
 /** Grades submissions of one assignment; one failing submission never stops the others. */
@@ -361,7 +374,7 @@ export async function gradeSubmissions(files: readonly string[], opts: GradeOpti
   try {
     return await mapPool(files, opts.jobs ?? 2, async (file) => {
       const report = await gradeOne(sandbox, teacher, file, opts).catch((err: Error) => failedReport(opts.name, path.basename(file), teacher, `grader error: ${err.message}`));
-      opts.onReport?.(report);
+      opts.onReport?.(report, file);
       return report;
     });
   } finally {

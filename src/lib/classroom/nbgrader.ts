@@ -56,30 +56,47 @@ export function checkPoints(cell: Cell, where: string): number {
   return p;
 }
 
+/** Python's str(float(x)): shortest round-trip digits, positional for 1e-4 <= |x| < 1e16, else d.ddde+XX. */
+export function pythonFloatRepr(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const [mantissa, exp] = x.toExponential().split('e'); // shortest digits that round-trip, as Python's repr
+  const e = Number(exp);
+  const sign = mantissa.startsWith('-') ? '-' : '';
+  const digits = mantissa.replace('-', '').replace('.', '');
+  if (e >= -4 && e < 16) {
+    if (e < 0) return `${sign}0.${'0'.repeat(-e - 1)}${digits}`;
+    const int = digits.slice(0, e + 1).padEnd(e + 1, '0');
+    const frac = digits.slice(e + 1);
+    return `${sign}${int}.${frac || '0'}`;
+  }
+  const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+  return `${sign}${m}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+}
+
 /**
- * nbgrader's checksum idea: a hash of what the student must not change (type, source, points, role).
- * Sources are compared with trailing whitespace trimmed, so an editor's newline handling is no tampering.
+ * nbgrader's cell checksum (nbgrader.utils.compute_checksum), so that `nbgrader validate` and our grader
+ * agree on which read-only cells a student changed: the MD5 hex digest of, in this order and UTF-8
+ * encoded, the cell's source exactly as stored, its cell_type, Python's str() of is_grade, is_solution
+ * and is_locked ("True"/"False"), the grade_id and, for a grade cell, str(float(points)). As nbgrader,
+ * a grade cell counts as locked and a solution cell as not locked, whatever `locked` says.
  */
 export function cellChecksum(cell: Cell): string {
   const m = gradingMeta(cell);
-  const canonical = JSON.stringify({
-    cell_type: cell.cell_type,
-    source: normalizeSource(cellSource(cell)),
-    grade: m?.grade ?? false,
-    grade_id: m?.grade_id ?? null,
-    locked: m?.locked ?? false,
-    points: m?.points ?? null,
-    solution: m?.solution ?? false,
-  });
-  return createHash('sha256').update(canonical).digest('hex');
-}
-
-function normalizeSource(source: string): string {
-  return source
-    .split('\n')
-    .map((l) => l.trimEnd())
-    .join('\n')
-    .trim();
+  const grade = m?.grade ?? false;
+  const solution = m?.solution ?? false;
+  const locked = solution ? false : grade ? true : (m?.locked ?? false);
+  const py = (b: boolean) => (b ? 'True' : 'False');
+  const md5 = createHash('md5');
+  md5.update(cellSource(cell), 'utf8');
+  md5.update(cell.cell_type, 'utf8');
+  md5.update(py(grade));
+  md5.update(py(solution));
+  md5.update(py(locked));
+  md5.update(m?.grade_id ?? '', 'utf8');
+  if (grade) md5.update(pythonFloatRepr(Number(m?.points ?? 0)));
+  return md5.digest('hex');
 }
 
 /** A marker line in a code cell: `// BEGIN SOLUTION [hint]`, `// END SOLUTION`, and the same for HIDDEN TESTS. */

@@ -95,13 +95,15 @@ function releaseCell(cell: Cell, where: string): Cell {
   if (code) out = { ...out, outputs: [], execution_count: null };
   if (role === 'solution') {
     const stubbed = code ? stripSolutions(source, where) : ANSWER_STUB;
-    return withMeta({ ...out, source: splitLines(stubbed) }, { deletable: false });
+    const released: Cell = { ...out, source: splitLines(stubbed) };
+    // As nbgrader's ComputeChecksums: solution cells too (nbgrader uses it to see an unanswered cell).
+    return withMeta(released, { deletable: false }, { checksum: cellChecksum(released), cell_type: released.cell_type });
   }
   if (role === 'check' || role === 'locked') {
     if (role === 'check') checkPoints(cell, where);
     const visible = role === 'check' && code ? stripHiddenTests(source, where) : source;
     const released: Cell = { ...out, source: splitLines(visible) };
-    return withMeta(released, { deletable: false, editable: false }, { checksum: cellChecksum(released) });
+    return withMeta(released, { deletable: false, editable: false }, { checksum: cellChecksum(released), cell_type: released.cell_type });
   }
   return out;
 }

@@ -18,26 +18,48 @@ const STATUS: Record<CheckResult['status'], string> = { passed: 'passed', failed
 /** Lines of notes for the teacher (and the student): what the grader noticed besides the points. */
 function notes(r: GradeReport): string[] {
   const out: string[] = [];
+  if (r.isolation?.warning) out.push(`Warning: ${r.isolation.warning}`);
   if (r.kernel.stopped) out.push(`The notebook stopped early: ${r.kernel.stopped}`);
   if (r.tampered.length) out.push(`Edited check or read-only cells (the teacher's versions were run instead): ${r.tampered.join(', ')}`);
   if (r.missing.length) out.push(`Deleted check or read-only cells (put back before running): ${r.missing.join(', ')}`);
   for (const v of r.violations) out.push(`Refused by the sandbox in cell ${v.cell}${v.gradeId ? ` (${v.gradeId})` : ''}: ${v.message}`);
   for (const f of r.flags) out.push(`Cell ${f.cell}: code that ${f.reason}; a person should look at it`);
+  if (r.outputCut) out.push(`${r.outputCut} characters of output were not kept (the limit per submission)`);
+  if (r.strayMessages) out.push(`The notebook's kernel sent ${r.strayMessages} message(s) the grader did not ask for (ignored)`);
   return out;
 }
 
-function mdCode(text: string): string {
-  const fence = text.includes('```') ? '~~~' : '```';
-  return `${fence}\n${text}\n${fence}`;
+/** A Markdown code block that no text can close: a backtick fence longer than any run of backticks in it. */
+export function mdCode(text: string): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return `${fence}text\n${text}\n${fence}`;
+}
+
+/**
+ * Text as inert Markdown on one line: the characters that start inline constructs (code, emphasis,
+ * links and images, HTML and autolinks, entities, strike-through, table cells) backslash-escaped, as
+ * CommonMark allows for any ASCII punctuation; line breaks become spaces (no block can start); at most
+ * `max` characters.
+ */
+export function mdText(text: string, max = 1000): string {
+  const line = text.replace(/[\r\n\t\f\v]+/g, ' ').replace(/[\u0000-\u001f\u007f]/g, '');
+  const cut = line.length > max ? `${line.slice(0, max)} ...` : line;
+  return cut.replace(/[\\`*_{}[\]()!<>~&|#]/g, (c) => `\\${c}`);
+}
+
+/** A grade_id as code when it is a plain identifier (the usual case), else as escaped text. */
+function mdId(id: string): string {
+  return /^[\w.-]{1,100}$/.test(id) ? `\`${id}\`` : mdText(id, 100);
 }
 
 export function reportMarkdown(r: GradeReport): string {
-  const rows = r.checks.map((c) => `| \`${c.gradeId}\` | ${fmtPoints(c.points)} / ${fmtPoints(c.maxPoints)} | ${STATUS[c.status]}${c.hidden ? ' (has hidden tests)' : ''} |`);
-  const failed = r.checks.filter((c) => c.error).map((c) => `### \`${c.gradeId}\`: ${STATUS[c.status]}\n\n${mdCode(c.error!)}`);
-  const cellErrors = r.cellErrors.map((e) => `### Cell ${e.cell}${e.gradeId ? ` (\`${e.gradeId}\`)` : ''}\n\n${mdCode(e.error)}`);
+  const rows = r.checks.map((c) => `| ${mdId(c.gradeId)} | ${fmtPoints(c.points)} / ${fmtPoints(c.maxPoints)} | ${STATUS[c.status]}${c.hidden ? ' (has hidden tests)' : ''} |`);
+  const failed = r.checks.filter((c) => c.error).map((c) => `### ${mdId(c.gradeId)}: ${STATUS[c.status]}\n\n${mdCode(c.error!)}`);
+  const cellErrors = r.cellErrors.map((e) => `### Cell ${e.cell}${e.gradeId ? ` (${mdId(e.gradeId)})` : ''}\n\n${mdCode(e.error)}`);
   const n = notes(r);
   return [
-    `# ${r.assignment}: ${r.submission}`,
+    `# ${mdText(r.assignment)}: ${mdText(r.submission)}`,
     '',
     `**${fmtPoints(r.points)} / ${fmtPoints(r.maxPoints)} points**`,
     '',
@@ -46,7 +68,7 @@ export function reportMarkdown(r: GradeReport): string {
     ...rows,
     ...(failed.length ? ['', '## What to fix', '', ...failed.flatMap((f) => [f, ''])] : []),
     ...(cellErrors.length ? ['', '## Errors in your own cells', '', 'These cells failed; the checks that use what they define fail too.', '', ...cellErrors.flatMap((f) => [f, ''])] : []),
-    ...(n.length ? ['', '## Notes', '', ...n.map((l) => `- ${l}`)] : []),
+    ...(n.length ? ['', '## Notes', '', ...n.map((l) => `- ${mdText(l)}`)] : []),
     '',
     `Graded in ${r.kernel.seconds.toFixed(1)} s.`,
     '',
@@ -54,7 +76,7 @@ export function reportMarkdown(r: GradeReport): string {
 }
 
 function esc(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 export function reportHtml(r: GradeReport): string {
@@ -100,7 +122,11 @@ export function writeReport(r: GradeReport, dir: string, stem: string, formats: 
 
 /** One line per submission for a grades table (CSV, as nbgrader's export). */
 export function gradesCsv(reports: readonly GradeReport[]): string {
-  const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  // Quoted when needed; a leading = + - @ is defused so that no spreadsheet reads a cell as a formula.
+  const q = (raw: string) => {
+    const s = /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
+    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
   const ids = reports[0]?.checks.map((c) => c.gradeId) ?? [];
   const header = ['submission', 'points', 'max_points', ...ids, 'notes'];
   const lines = reports.map((r) =>

@@ -67,11 +67,14 @@ export class Sandbox {
    */
   static create(root: string = packageRoot()): Sandbox {
     const modules = path.join(root, 'node_modules');
-    for (const file of ['notebook/kernel-child.js', 'classroom/sandbox-preload.js']) {
+    for (const file of ['notebook/kernel-child.js', 'classroom/grading-kernel.js', 'classroom/sandbox-preload.js']) {
       if (!fs.existsSync(path.join(root, 'dist', 'lib', file))) throw new InputError(path.join(root, 'dist', 'lib', file), 'missing: run npm run build first (sandboxed notebooks use the compiled package)');
     }
     const parent = sameDeviceParent(modules, path.join(root, '.cache', 'classroom'));
     const sandbox = new Sandbox(fs.mkdtempSync(path.join(parent, 'lg-sandbox-')));
+    liveSandboxes.add(sandbox.dir);
+    if (!exitHook) process.once('exit', () => liveSandboxes.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+    exitHook = true;
     try {
       const mirror = path.join(sandbox.dir, 'node_modules');
       const self = path.join(mirror, 'latent-geometry');
@@ -93,6 +96,11 @@ export class Sandbox {
   /** The compiled kernel inside the mirror (a sandboxed kernel cannot read the checkout's). */
   get kernelScript(): string {
     return path.join(this.modules, 'latent-geometry', 'dist', 'lib', 'notebook', 'kernel-child.js');
+  }
+
+  /** The autograder's kernel (grading-kernel.ts) inside the mirror. */
+  get gradingKernelScript(): string {
+    return path.join(this.modules, 'latent-geometry', 'dist', 'lib', 'classroom', 'grading-kernel.js');
   }
 
   /** Loaded before the kernel: no file watching (see sandbox-preload.ts). */
@@ -137,11 +145,16 @@ export class Sandbox {
 
   dispose(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
+    liveSandboxes.delete(this.dir);
   }
 }
 
+/** Sandboxes not disposed yet: removed when the process exits (a CLI turns SIGINT and SIGTERM into exit). */
+const liveSandboxes = new Set<string>();
+let exitHook = false;
+
 /** The checkout this module belongs to (whatever folder holds the course). */
-function packageRoot(): string {
+export function packageRoot(): string {
   const root = findRepoRoot(__dirname);
   if (!root) throw new InputError(__dirname, `not inside a checkout of ${PACKAGE_NAME}`);
   return root;

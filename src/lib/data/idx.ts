@@ -5,7 +5,7 @@
  * rename files freely).
  */
 import * as fs from 'node:fs';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync, inflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { writeFileAtomic } from '../util/atomic';
 import { InputError, expectInput } from '../util/errors';
 
@@ -74,14 +74,95 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Gunzips when the bytes are gzip, otherwise returns them as they are. */
+/**
+ * The largest IDX file accepted, header included (2 GiB; the largest MNIST file is 47 MB). A header
+ * declaring more is refused before anything is allocated.
+ */
+export const MAX_IDX_BYTES = 2 ** 31;
+
+/** The offset of the deflate data after a gzip member header (RFC 1952), or null when the header is cut short. */
+function gzipDataOffset(bytes: Uint8Array): number | null {
+  if (bytes.length < 10) return null;
+  const flags = bytes[3];
+  let at = 10;
+  if (flags & 0x04) {
+    if (bytes.length < at + 2) return null;
+    at += 2 + (bytes[at] | (bytes[at + 1] << 8)); // FEXTRA
+  }
+  for (const flag of [0x08, 0x10]) {
+    if (!(flags & flag)) continue; // FNAME, FCOMMENT: zero-terminated
+    while (at < bytes.length && bytes[at] !== 0) at++;
+    at++;
+  }
+  if (flags & 0x02) at += 2; // FHCRC
+  return at <= bytes.length ? at : null;
+}
+
+/**
+ * The first bytes of the gzipped content, enough for an IDX header (at most 4 + 4 * 255 bytes), from a
+ * prefix of the deflate data: deflate expands at most ~1032-fold, so this inflates at most ~4 MB.
+ */
+function gunzipHead(bytes: Uint8Array, nameForErrors: string): Uint8Array {
+  const at = gzipDataOffset(bytes);
+  if (at === null) throw new InputError(nameForErrors, 'starts like gzip but does not decompress (its gzip header is cut short)');
+  const want = 4 + 4 * 255;
+  let head = new Uint8Array(0);
+  for (let k = 64; ; k *= 4) {
+    const prefix = bytes.subarray(at, Math.min(bytes.length, at + k));
+    try {
+      head = inflateRawSync(prefix, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    } catch (err) {
+      throw new InputError(nameForErrors, `starts like gzip but does not decompress (${(err as Error).message})`);
+    }
+    if (head.length >= want || at + k >= bytes.length || k >= 4096) return head;
+  }
+}
+
+/** The byte size an IDX header declares, or null when `head` is too short to tell (checked in full later). */
+function declaredIdxBytes(head: Uint8Array): number | null {
+  if (head.length < 4) return null;
+  const info = IDX_TYPES.find((t) => t.code === head[2]);
+  const ndims = head[3];
+  const headerBytes = 4 + 4 * ndims;
+  if (!info || head.length < headerBytes) return null;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  return headerBytes + product(Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i))) * info.bytes;
+}
+
+/**
+ * Gunzips IDX bytes with a bound derived from their own header, otherwise returns raw bytes as they are.
+ * The header is inflated first (from a short prefix); the whole stream is then inflated with its
+ * declared size as the limit, so a small .gz that inflates far beyond its header (a gzip bomb) is refused
+ * after inflating at most that size, and a header declaring more than MAX_IDX_BYTES before any of it.
+ */
 export function maybeGunzip(bytes: Uint8Array, nameForErrors: string): Uint8Array {
   if (!isGzip(bytes)) return bytes;
+  const where = nameForErrors;
+  const head = gunzipHead(bytes, where);
+  const limit = declaredIdxBytes(head);
+  // Not an IDX header (wrong magic or type, cut short): the head alone goes on, for parseIdx to name the problem.
+  if (limit === null) return head;
+  expectInput(
+    limit <= MAX_IDX_BYTES,
+    where,
+    `IDX header declares ${limit} bytes (${idxHeaderText(head)}); at most ${MAX_IDX_BYTES} bytes are accepted`,
+  );
   try {
-    return gunzipSync(bytes);
+    return gunzipSync(bytes, { maxOutputLength: limit });
   } catch (err) {
-    throw new InputError(nameForErrors, `starts like gzip but does not decompress (${(err as Error).message})`);
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new InputError(where, `inflates to more than the ${limit} bytes its IDX header declares (${idxHeaderText(head)}): a corrupt file or a gzip bomb`);
+    }
+    throw new InputError(where, `starts like gzip but does not decompress (${(err as Error).message})`);
   }
+}
+
+function idxHeaderText(head: Uint8Array): string {
+  const info = IDX_TYPES.find((t) => t.code === head[2]);
+  const ndims = head.length >= 4 ? head[3] : 0;
+  if (!info || head.length < 4 + 4 * ndims) return `header bytes ${[...head.subarray(0, 4)].map(hex).join(' ')}`;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  return `${info.type} [${Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i)).join(', ')}]`;
 }
 
 function product(dims: readonly number[]): number {
@@ -113,6 +194,7 @@ export function parseIdx(bytes: Uint8Array, nameForErrors: string): IdxArray {
   const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i));
   const count = product(dims);
   const expected = headerBytes + count * info.bytes;
+  expectInput(expected <= MAX_IDX_BYTES, where, `IDX header declares ${expected} bytes (${info.type} [${dims.join(', ')}]); at most ${MAX_IDX_BYTES} bytes are accepted`);
   expectInput(
     raw.length === expected,
     where,

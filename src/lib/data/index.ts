@@ -3,7 +3,7 @@
  * subsets and seeded splits, and the toy data sets of the papers. Plain typed arrays, no tensors.
  */
 export type { Dataset, ImageLoadOptions, ImageSet, PixelScaling, RowSelection, Split, SplitLoadOptions } from './types';
-export { encodeIdx, isGzip, parseIdx, readIdx, writeIdx, type IdxArray, type IdxDataType, type IdxValues } from './idx';
+export { MAX_IDX_BYTES, encodeIdx, isGzip, parseIdx, readIdx, writeIdx, type IdxArray, type IdxDataType, type IdxValues } from './idx';
 export { checkScaling, loadIdxPair, pixelTable } from './images';
 export { idxFileNames, loadMnist, mnistPackageFiles } from './mnist';
 export {
@@ -16,6 +16,7 @@ export {
 } from './fashion';
 export {
   CANONICAL_IDX,
+  canonicalDataset,
   ensureIdxFiles,
   loadIdxDataset,
   sha256Hex,

@@ -23,6 +23,7 @@ import { writeJsonAtomic } from '../util/atomic';
 import { InputError } from '../util/errors';
 import { Progress, ProgressMode } from '../util/progress';
 import { Rng } from '../util/rng';
+import { checkoutPath } from '../util/paths';
 
 export interface ClassifierConfig {
   /** Hidden widths; the last is the feature dimension (default [512, 128]). */
@@ -278,7 +279,7 @@ export async function trainOrLoadClassifier(
   if (fs.existsSync(file)) {
     try {
       const loaded = loadClassifier(file, key);
-      log(`classifier: loaded from ${file}`);
+      log(`classifier: loaded from ${checkoutPath(file)}`);
       return { ...loaded, fromCache: true, file };
     } catch (err) {
       if (!(err instanceof InputError) && !(err instanceof SyntaxError)) throw err;
@@ -287,6 +288,6 @@ export async function trainOrLoadClassifier(
   }
   const trained = await trainClassifier(images, labels, c, opts);
   saveClassifier(file, trained.classifier, c, key, trained.history);
-  log(`classifier: trained ${c.epochs} epochs and saved to ${file}`);
+  log(`classifier: trained ${c.epochs} epochs and saved to ${checkoutPath(file)}`);
   return { ...trained, fromCache: false, file };
 }

@@ -388,10 +388,14 @@ class MidpointEnergyModel implements CurveEnergyModel {
 
 /**
  * Replaces the symmetric matrix at a[off..] by its lower Cholesky factor; a matrix that is only positive
- * semi-definite by rounding gets a tiny ridge first (a metric is PD but float32 may not show it).
+ * semi-definite by rounding gets a tiny ridge first (a metric is PD but float32 may not show it), and one
+ * with a non-finite entry becomes NaN.
  */
 function factorPsd(a: Float64Array, off: number, d: number): void {
   const copy = a.slice(off, off + d * d);
+  // A NaN or infinite metric has no factor: NaN makes the curve's energy NaN, which the solver reports as
+  // a failure of that curve (geodesics.ts) instead of aborting the whole batch.
+  if (copy.some((x) => !Number.isFinite(x))) return void a.fill(NaN, off, off + d * d);
   if (choleskyInPlace(a, d, off)) return;
   let scale = 0;
   for (let i = 0; i < d; i++) scale = Math.max(scale, Math.abs(copy[i * d + i]));

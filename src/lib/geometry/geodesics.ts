@@ -45,6 +45,11 @@ export interface GeodesicResult {
   energies: Float64Array;
   /** Whether each curve met the tolerances: [B]. */
   converged: boolean[];
+  /**
+   * Why each curve did not converge, null where it did: [B]. A metric or energy that is NaN or infinite
+   * along a curve is a failure (FAILURE_NON_FINITE...), never a converged straight line.
+   */
+  failures: (string | null)[];
   /** Batched iterations run (over all levels; the most any chunk needed). */
   iterations: number;
   /** Iterations each curve took (over all levels): [B]. */
@@ -165,6 +170,13 @@ export function refineGeodesics(metric: Metric, init: CurveBatch, opts: BvpOptio
   }
 }
 
+/** The failure of a curve along which the metric (its energy or Gauss-Newton system) is NaN or infinite. */
+export const FAILURE_NON_FINITE = 'non-finite metric: the energy or its derivatives are NaN or infinite along the curve';
+/** The failure of a curve on which no step lowers the energy any more, short of the tolerances. */
+export const FAILURE_STALLED = 'stalled: no step lowers the energy (damping limit reached)';
+/** The failure of a curve still improving when the iterations ran out. */
+export const failureIterationLimit = (maxIter: number): string => `iteration limit (${maxIter}) reached before the tolerances were met`;
+
 const LAMBDA0 = 1e-3;
 /** Past this damping a step is ~1e-10 of the Gauss-Newton step: the curve is stuck. */
 const LAMBDA_MAX = 1e10;
@@ -187,7 +199,7 @@ class LmBatch {
   readonly decrement: Float64Array;
   readonly iters: Int32Array;
   readonly newton: Uint8Array;
-  /** 0: running, 1: converged, 2: stopped without converging. */
+  /** 0: running, 1: converged, 2: stalled (damping limit), 3: non-finite metric. */
   readonly status: Uint8Array;
   private readonly ws = new BlockTridiagonalWorkspace();
   private readonly scratch: Float64Array;
@@ -220,7 +232,10 @@ class LmBatch {
     this.diagWork = new Float64Array(n * d * d);
     for (let b = 0; b < count; b++) {
       this.decrement[b] = this.gnDecrement(b);
-      if (this.energy[b] === 0) {
+      if (!systemFinite(this.cur, b) || !Number.isFinite(this.decrement[b])) {
+        // A NaN energy compares false with everything: left running, the curve would look converged.
+        this.status[b] = 3;
+      } else if (this.energy[b] === 0) {
         this.status[b] = 1; // coincident end points: the constant curve
         this.relChange[b] = 0;
       }
@@ -255,7 +270,8 @@ class LmBatch {
     const { tol, gradTol, secondOrder } = this.opts;
     this.iters[b]++;
     const e = curveSum(next.sq, i, next.n + 1);
-    if (e < this.energy[b]) {
+    // A trial where the metric is not finite is rejected like one that raises the energy.
+    if (e < this.energy[b] && systemFinite(next, i)) {
       const rho = predicted > 0 ? (this.energy[b] - e) / predicted : 0;
       this.lambda[b] = Math.max(1e-12, this.lambda[b] * Math.max(1 / 3, 1 - (2 * rho - 1) ** 3));
       this.nu[b] = 2;
@@ -343,16 +359,39 @@ function minimiseEnergy(model: CurveEnergyModel, init: CurveBatch, opts: BvpOpti
   }
   const curves = curveBatch(count, t, d, Float64Array.from(init.data));
   for (let b = 0; b < count; b++) curves.data.set(lm.x.subarray(b * n * d, (b + 1) * n * d), (b * t + 1) * d);
+  const lengths = Float64Array.from({ length: count }, (_, b) => curveSum(lm.cur.sq, b, n + 1, Math.sqrt));
+  const failures = Array.from(lm.status, (s, b): string | null => {
+    if (s === 3 || !Number.isFinite(lengths[b])) return FAILURE_NON_FINITE;
+    if (s === 2) return FAILURE_STALLED;
+    return s === 1 ? null : failureIterationLimit(maxIter);
+  });
   return {
     curves,
-    lengths: Float64Array.from({ length: count }, (_, b) => curveSum(lm.cur.sq, b, n + 1, Math.sqrt)),
+    lengths,
     energies: lm.energy.map((e) => (t - 1) * e),
-    converged: Array.from(lm.status, (s) => s === 1),
+    converged: failures.map((f) => f === null),
+    failures,
     iterations: rounds,
     curveIterations: lm.iters,
     relChange: lm.relChange,
     decrement: lm.decrement,
   };
+}
+
+/** Whether curve b's energy terms, blocks and gradient in `sys` are all finite. */
+function systemFinite(sys: GnSystem, b: number): boolean {
+  const { n, d } = sys;
+  const dd = d * d;
+  const finite = (a: Float64Array, from: number, to: number) => {
+    for (let q = from; q < to; q++) if (!Number.isFinite(a[q])) return false;
+    return true;
+  };
+  return (
+    finite(sys.sq, b * (n + 1), (b + 1) * (n + 1)) &&
+    finite(sys.diag, b * n * dd, (b + 1) * n * dd) &&
+    finite(sys.upper, b * (n - 1) * dd, (b + 1) * (n - 1) * dd) &&
+    finite(sys.grad, b * n * d, (b + 1) * n * d)
+  );
 }
 
 function blocksOf(sys: GnSystem, b: number): BlockTridiagonal {
@@ -444,6 +483,7 @@ function concatResults(parts: GeodesicResult[], count: number, t: number, d: num
     lengths: new Float64Array(count),
     energies: new Float64Array(count),
     converged: [],
+    failures: [],
     iterations: 0,
     curveIterations: new Int32Array(count),
     relChange: new Float64Array(count),
@@ -455,6 +495,7 @@ function concatResults(parts: GeodesicResult[], count: number, t: number, d: num
     out.lengths.set(p.lengths, at);
     out.energies.set(p.energies, at);
     out.converged.push(...p.converged);
+    out.failures.push(...p.failures);
     out.curveIterations.set(p.curveIterations, at);
     out.relChange.set(p.relChange, at);
     out.decrement.set(p.decrement, at);

@@ -11,8 +11,17 @@ import { RbfPrecision } from '../nn/rbf';
 import { GaussianDecoder, StdModel } from '../models/decoder';
 import { InputError } from '../util/errors';
 import { writeJsonAtomic } from '../util/atomic';
+import { float32Problem, positiveFloat32Problem } from '../util/float32';
 
 export const DECODER_JSON_FORMAT = 'decoder-json/v1';
+
+/**
+ * The largest latent_dim accepted: a metric is d x d per point and a Jacobian d x D, so far larger latent
+ * spaces are out of reach anyway, and the bound keeps a typo (1e9) from sizing any allocation.
+ */
+export const MAX_LATENT_DIM = 4096;
+/** The largest output_dim accepted (2^24, 16.7 million outputs: a 4096 x 4096 RGB image is 50 million). */
+export const MAX_OUTPUT_DIM = 1 << 24;
 
 export interface DecoderJson {
   format: typeof DECODER_JSON_FORMAT;
@@ -49,15 +58,23 @@ class Checker {
     return v as Record<string, unknown>;
   }
 
+  /** A number that float32 holds finitely (weights and parameters are float32 tensors). */
   number(v: unknown, path: string): number {
-    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(path, `expected a finite number, got ${describe(v)}`);
-    return v;
+    const problem = float32Problem(v);
+    if (problem) this.fail(path, `${problem}, got ${describe(v)}`);
+    return v as number;
   }
 
-  posInt(v: unknown, path: string): number {
-    const n = this.number(v, path);
-    if (!Number.isInteger(n) || n <= 0) this.fail(path, `expected a positive integer, got ${n}`);
-    return n;
+  /** A number > 0 that stays > 0 (and normal) in float32. */
+  positive(v: unknown, path: string): number {
+    const problem = positiveFloat32Problem(v);
+    if (problem) this.fail(path, `${problem}, got ${describe(v)}`);
+    return v as number;
+  }
+
+  posInt(v: unknown, path: string, max: number): number {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || v > max) this.fail(path, `expected a positive integer at most ${max}, got ${describe(v)}`);
+    return v;
   }
 
   vector(v: unknown, path: string, length?: number): Float32Array {
@@ -73,8 +90,12 @@ class Checker {
     if (!Array.isArray(v) || v.length === 0) this.fail(path, `expected a non-empty array of rows, got ${describe(v)}`);
     if (rows !== undefined && v.length !== rows) this.fail(path, `expected ${rows} rows, got ${v.length}`);
     const c = cols ?? (Array.isArray(v[0]) ? v[0].length : 0);
+    // The first row is checked before the whole matrix is allocated, so that a declared size (latent_dim)
+    // never sizes an allocation that the file's own arrays do not back.
+    const first = this.vector(v[0], `${path}[0]`, c);
     const data = new Float32Array(v.length * c);
-    v.forEach((row, i) => data.set(this.vector(row, `${path}[${i}]`, c), i * c));
+    data.set(first);
+    v.forEach((row, i) => i > 0 && data.set(this.vector(row, `${path}[${i}]`, c), i * c));
     return { data, rows: v.length, cols: c };
   }
 }
@@ -112,15 +133,18 @@ function parseMlp(c: Checker, v: unknown, path: string, inDim: number, outDim: n
         if (!isActivationName(l.name)) c.fail(`${p}.name`, `expected one of ${ACTIVATION_NAMES.join(', ')}, got ${describe(l.name)}`);
         const spec: ActivationSpec = { name: l.name };
         if (l.name === 'softplus') {
-          if (l.beta !== undefined) spec.beta = c.number(l.beta, `${p}.beta`);
-          if (l.threshold !== undefined) spec.threshold = c.number(l.threshold, `${p}.threshold`);
+          // torch's softplus(x) = log(1 + exp(beta x)) / beta is a smooth ReLU only for beta > 0, and its
+          // linear switch at beta x > threshold only for threshold > 0.
+          if (l.beta !== undefined) spec.beta = c.positive(l.beta, `${p}.beta`);
+          if (l.threshold !== undefined) spec.threshold = c.positive(l.threshold, `${p}.threshold`);
         }
         layers.push({ kind: 'activation', spec });
       } else {
         c.fail(`${p}.kind`, `expected "linear" or "activation", got ${describe(l.kind)}`);
       }
     });
-    if (width !== outDim) c.fail(`${path}.layers`, `the last linear layer has ${width} outputs; expected ${outDim}`);
+    if (!layers.some((l) => l.kind === 'dense')) c.fail(`${path}.layers`, 'expected at least one linear layer, got only activation layers');
+    if (width !== outDim) c.fail(`${path}.layers`, `the last linear layer has ${width} outputs; expected ${outDim} (output_dim)`);
     return new Mlp(layers);
   } catch (err) {
     for (const l of layers) if (l.kind === 'dense') (l.kernel.dispose(), l.bias.dispose());
@@ -134,11 +158,10 @@ function parseRbf(c: Checker, v: unknown, path: string, d: number, outDim: numbe
   const centers = c.matrix(o.centers, `${path}.centers`, undefined, d);
   const k = centers.rows;
   const bandwidths = c.vector(o.bandwidths, `${path}.bandwidths`, k);
-  bandwidths.forEach((b, i) => b > 0 || c.fail(`${path}.bandwidths[${i}]`, `expected > 0, got ${b}`));
+  (o.bandwidths as unknown[]).forEach((b, i) => c.positive(b, `${path}.bandwidths[${i}]`));
   const weight = c.matrix(o.weight, `${path}.weight`, outDim, k);
   weight.data.forEach((w, i) => w >= 0 || c.fail(`${path}.weight[${Math.floor(i / k)}][${i % k}]`, `expected >= 0, got ${w}`));
-  const zeta = c.number(o.zeta, `${path}.zeta`);
-  if (!(zeta > 0)) c.fail(`${path}.zeta`, `expected > 0, got ${zeta}`);
+  const zeta = c.positive(o.zeta, `${path}.zeta`);
   return tf.tidy(() => ({
     centers: tf.tensor2d(centers.data, [k, d]),
     bandwidths: tf.tensor1d(bandwidths),
@@ -152,8 +175,8 @@ export function decoderFromJson(json: unknown, source = 'decoder'): LoadedDecode
   const c = new Checker(source);
   const o = c.object(json, '(top level)');
   if (o.format !== DECODER_JSON_FORMAT) c.fail('format', `expected "${DECODER_JSON_FORMAT}", got ${describe(o.format)}`);
-  const d = c.posInt(o.latent_dim, 'latent_dim');
-  const outDim = c.posInt(o.output_dim, 'output_dim');
+  const d = c.posInt(o.latent_dim, 'latent_dim', MAX_LATENT_DIM);
+  const outDim = c.posInt(o.output_dim, 'output_dim', MAX_OUTPUT_DIM);
   if (o.sigma_net !== undefined && o.precision_net !== undefined) c.fail('sigma_net', 'give either sigma_net or precision_net, not both');
   const latentCodes = o.latent_codes === undefined ? undefined : c.matrix(o.latent_codes, 'latent_codes', undefined, d).data;
   const meanNet = parseMlp(c, o.mean_net, 'mean_net', d, outDim);

@@ -23,6 +23,7 @@ import { Rng } from '../util/rng';
 import { WeightJson, bytesOf, decodeWeight, weightsDigest } from './checkpoint';
 import { TrainConfig, fingerprintData, resolveTrainConfig } from './train';
 import type { AdamOptions, NamedVariable, NetConfig } from './vae';
+import { checkoutPath } from '../util/paths';
 
 // ---------------------------------------------------------------------------------------------------------
 // Shapes
@@ -330,7 +331,7 @@ export async function trainModelOrLoad<M extends TrainableModel>(
   if (!opts.force && fs.existsSync(file)) {
     try {
       const loaded = loadCached(file, key, spec.kind, spec.build);
-      log(`${spec.kind}: loaded from ${file} (trained ${loaded.history.length} epochs, ${loaded.createdAt})`);
+      log(`${spec.kind}: loaded from ${checkoutPath(file)} (trained ${loaded.history.length} epochs, ${loaded.createdAt})`);
       return { model: loaded.model, history: loaded.history, fromCache: true, file, key };
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
@@ -351,7 +352,7 @@ export async function trainModelOrLoad<M extends TrainableModel>(
       ...encodeModelWeights(model),
     };
     writeJsonAtomic(file, json, 0);
-    log(`${spec.kind}: trained for ${fmtSecs(result.seconds)} and saved to ${file}`);
+    log(`${spec.kind}: trained for ${fmtSecs(result.seconds)} and saved to ${checkoutPath(file)}`);
     return { model, history: result.history, fromCache: false, file, key };
   } catch (err) {
     model.dispose();

@@ -15,6 +15,7 @@ import { Progress, ProgressMode, fmtSecs, isInNotebook } from '../util/progress'
 import { Rng } from '../util/rng';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { AdamOptions, Vae, VaeConfig, resolveVaeConfig } from './vae';
+import { checkoutPath } from '../util/paths';
 
 export interface TrainConfig {
   epochs: number;
@@ -293,7 +294,7 @@ export async function trainOrLoad(config: ExperimentConfig, data: Float32Array, 
         loaded.vae.dispose();
         throw new InputError(file, 'its cache key does not match its name');
       }
-      log(`trainOrLoad: loaded the cached VAE from ${file} (trained ${loaded.history.length} epochs, ${loaded.createdAt}); delete the file or pass force: true to retrain`);
+      log(`trainOrLoad: loaded the cached VAE from ${checkoutPath(file)} (trained ${loaded.history.length} epochs, ${loaded.createdAt}); delete the file or pass force: true to retrain`);
       return { vae: loaded.vae, history: loaded.history, fromCache: true, file, key };
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
@@ -304,7 +305,7 @@ export async function trainOrLoad(config: ExperimentConfig, data: Float32Array, 
   try {
     const result = await trainVae(vae, data, config.training, { validation: opts.validation, progress: opts.progress });
     saveCheckpoint(file, vae, { epoch: result.bestEpoch, history: result.history, training: config.training, cacheKey: key });
-    log(`trainOrLoad: trained for ${fmtSecs(result.seconds)} and saved to ${file}`);
+    log(`trainOrLoad: trained for ${fmtSecs(result.seconds)} and saved to ${checkoutPath(file)}`);
     return { vae, history: result.history, fromCache: false, file, key };
   } catch (err) {
     vae.dispose();

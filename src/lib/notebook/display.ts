@@ -1,16 +1,18 @@
 /**
- * Figures inside Jupyter (tslab kernel, or the headless runner that emulates it).
+ * Figures and tables inside Jupyter (tslab kernel, or the headless runner that emulates it).
  *
- * Two outputs per figure, on purpose:
- *  - the PNG, which every front-end shows, trusted or not, and which GitHub renders;
- *  - an interactive chart (HTML + script). Jupyter runs scripts in outputs only for trusted notebooks and
- *    live sessions, so the HTML starts with a short note that the script replaces with the chart.
- * The chart loads the shared figures/plotly.min.js through the Jupyter server's /files/ route (no CDN
- * here); as Jupyter's classic Notebook has RequireJS, `define` is hidden while the bundle is evaluated so
- * every UMD part of it sets globals instead of registering anonymous AMD modules.
+ * One output per figure: a MIME bundle, from which each front-end picks what it renders best:
+ *  - application/vnd.plotly.v1+json: the chart itself, for JupyterLab with the Plotly renderer, VS Code, nteract;
+ *  - text/html for the classic Notebook: the PNG, which a script replaces with the interactive chart where
+ *    scripts run (trusted notebooks, live sessions); untrusted, the PNG stays;
+ *  - image/png (when the figure was saved: interactive use needs no browser) and text/plain.
+ * The chart loads the shared plotly.min.js through the Jupyter server's /files/ route (no CDN here); as the
+ * classic Notebook has RequireJS, `define` is hidden while the bundle is evaluated so every UMD part of it
+ * sets globals instead of registering anonymous AMD modules.
  */
 import { figureJson, escapeHtml, PLOT_CONFIG } from '../plots/html';
 import type { Figure } from '../plots/types';
+import type { MimeBundle } from './ipynb';
 
 /** The part of tslab's `display` that we use. */
 export interface Display {
@@ -47,6 +49,60 @@ export function displayPng(png: Uint8Array): boolean {
 
 export function displayHtml(html: string): boolean {
   return tryDisplay((d) => d.html(html));
+}
+
+/** tslab's hook for display_data messages, which its public `display` reaches one mime type at a time. */
+type WriteDisplayData = (d: { data: MimeBundle; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
+
+/** Shows one output with several mime types (a MIME bundle); false outside a kernel. */
+export function displayBundle(data: MimeBundle, metadata: Record<string, unknown> = {}): boolean {
+  if (!tslabDisplay()) return false;
+  try {
+    const hook = (require('tslab/dist/jupyter') as { lastWriteDisplayData: WriteDisplayData | null }).lastWriteDisplayData;
+    if (!hook) return false;
+    hook({ data, metadata, transient: {} }, false);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
+
+export interface FigureBundleOptions {
+  /** A PNG of the figure at one image pixel per CSS pixel (front-ends draw it at that size). */
+  png?: Uint8Array;
+  /** Include the interactive parts (plotly JSON and the HTML chart); default true. */
+  interactive?: boolean;
+  /** plotly.min.js relative to the notebook's folder (the HTML chart loads it). */
+  bundleUrl: string;
+  /** The figure's standalone page, named in the note when neither chart nor PNG can be shown. */
+  htmlUrl?: string;
+}
+
+/** A one-line description: the text/plain of a figure (what a terminal or a plain-text viewer shows). */
+export function figureText(fig: Figure): string {
+  const title = fig.layout.title?.text ?? 'untitled';
+  const traces = fig.data.map((t) => String((t as { type?: unknown }).type ?? 'scatter'));
+  return `Figure: ${title.replace(/<[^>]+>/g, '')} (${[...new Set(traces)].join(', ')})`;
+}
+
+/** The MIME bundle of one figure output (see the header): pure, so tests check its shape. */
+export function figureBundle(fig: Figure, opts: FigureBundleOptions): MimeBundle {
+  const interactive = opts.interactive ?? true;
+  const png = opts.png ? Buffer.from(opts.png).toString('base64') : undefined;
+  const data: MimeBundle = { 'text/plain': figureText(fig) };
+  if (png) data['image/png'] = png;
+  if (interactive) {
+    data[PLOTLY_MIME] = { ...(JSON.parse(figureJson(fig)) as Record<string, unknown>), config: { ...PLOT_CONFIG } };
+    data['text/html'] = interactiveHtml(fig, opts.bundleUrl, opts.htmlUrl, png);
+  }
+  return data;
+}
+
+/** Shows a figure as one output (figureBundle); false outside a kernel. */
+export function displayFigure(fig: Figure, opts: FigureBundleOptions): boolean {
+  return displayBundle(figureBundle(fig, opts));
 }
 
 /** Interactive charts are on in live kernels; LSO_INTERACTIVE=0 turns them off (the runner's default). */
@@ -113,14 +169,19 @@ function lsoPlotly(rel, done, failed) {
 
 /**
  * The interactive output for `fig`. `bundleUrl` is the shared plotly.js relative to the notebook's folder
- * (e.g. ../figures/plotly.min.js); `htmlUrl`, the figure's standalone page, is named in the fallback note.
+ * (e.g. ../figures/plotly.min.js); `pngBase64`, when given, is shown until the chart replaces it (and stays
+ * where scripts do not run); without it a note names `htmlUrl`, the figure's standalone page.
  */
-export function interactiveHtml(fig: Figure, bundleUrl: string, htmlUrl?: string): string {
+export function interactiveHtml(fig: Figure, bundleUrl: string, htmlUrl?: string, pngBase64?: string): string {
   const id = nextId();
   const width = fig.layout.width ? `${fig.layout.width}px` : '100%';
   const height = `${fig.layout.height ?? 500}px`;
   const where = htmlUrl ? ` or open ${escapeHtml(htmlUrl)}` : '';
-  return `<div id="${id}" style="width:${width};max-width:100%;height:${height}"><p style="color:#666;font-size:90%">Interactive chart: shown when this notebook is trusted and run${where}. The PNG above is the same figure.</p></div>
+  const title = escapeHtml((fig.layout.title?.text ?? 'figure').replace(/<[^>]+>/g, ''));
+  const fallback = pngBase64
+    ? `<img src="data:image/png;base64,${pngBase64}" alt="${title}" style="max-width:100%">`
+    : `<p style="color:#666;font-size:90%">Interactive chart: shown when this notebook is trusted and run${where}.</p>`;
+  return `<div id="${id}" style="width:${width};max-width:100%;min-height:${height}">${fallback}</div>
 <script>
 (function () {
 ${LOADER}
@@ -128,10 +189,10 @@ ${LOADER}
   var fig = ${figureJson(fig)};
   lsoPlotly(${JSON.stringify(bundleUrl)}, function () {
     el.innerHTML = '';
+    el.style.height = ${JSON.stringify(height)};
     window.Plotly.newPlot(el, fig.data, fig.layout, ${JSON.stringify(PLOT_CONFIG)});
   }, function () {
-    el.style.height = 'auto';
-    el.firstChild.textContent = 'Interactive chart unavailable: plotly.js could not be loaded from the Jupyter server. The PNG above is the same figure.';
+    if (el.firstChild && el.firstChild.tagName === 'P') el.firstChild.textContent = 'Interactive chart unavailable: plotly.js could not be loaded from the Jupyter server.';
   });
 })();
 </script>`;

@@ -8,7 +8,14 @@ import * as fs from 'node:fs';
 import { writeFileAtomic } from '../util/atomic';
 import { InputError } from '../util/errors';
 
-export type MimeBundle = Record<string, string | string[]>;
+/** A JSON mime type's value (application/vnd.plotly.v1+json, application/json) is stored as an object. */
+export type MimeValue = string | string[] | { [key: string]: unknown };
+export type MimeBundle = Record<string, MimeValue>;
+
+/** Mime types whose value is JSON (kept as an object on disk), per nbformat. */
+export function isJsonMime(mime: string): boolean {
+  return mime === 'application/json' || /^application\/.+\+json$/.test(mime);
+}
 
 export interface StreamOutput {
   output_type: 'stream';
@@ -51,8 +58,10 @@ export interface NotebookJson {
   nbformat_minor: number;
 }
 
-export function joinText(text: string | string[]): string {
-  return Array.isArray(text) ? text.join('') : text;
+/** Text of a stream or mime value: line lists joined, JSON values as JSON text. */
+export function joinText(text: MimeValue): string {
+  if (Array.isArray(text)) return text.join('');
+  return typeof text === 'string' ? text : JSON.stringify(text);
 }
 
 /** "a\nb\n" -> ["a\n", "b\n"]: nbformat's on-disk form of multi-line strings. */
@@ -78,7 +87,7 @@ export function readNotebook(file: string): NotebookJson {
 /** Text mime types and streams are stored as line lists; base64 images stay single strings. */
 function diskBundle(data: MimeBundle): MimeBundle {
   return Object.fromEntries(
-    Object.entries(data).map(([mime, v]) => [mime, mime.startsWith('text/') || mime === 'image/svg+xml' ? splitLines(joinText(v)) : v]),
+    Object.entries(data).map(([mime, v]) => [mime, !isJsonMime(mime) && (mime.startsWith('text/') || mime === 'image/svg+xml') ? splitLines(joinText(v)) : v]),
   );
 }
 

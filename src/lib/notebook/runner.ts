@@ -3,8 +3,10 @@
  * that executes them with tslab's executor (kernel-child.ts), and the outputs are written back into the
  * .ipynb as Jupyter would (streams, display data, results, errors, execution counts).
  *
- * The first failing cell stops the run: the notebook is still written (with the error in that cell and
- * later cells cleared, so no stale output suggests they ran) and a NotebookError names the cell.
+ * The first failing cell stops the run and a NotebookError names the cell. The executed notebook (with the
+ * error in that cell and later cells cleared, so no stale output suggests they ran) goes to `outFile` (default:
+ * back into the file), or to `failedOutFile` when a cell failed (null: nowhere, so a failing run leaves the
+ * committed notebook alone; `npm run reproduce` does this, see workbook-run.ts).
  * `keepGoing` runs on past failing cells instead (nbgrader's allow_errors), and `limits`, `nodeArgs`,
  * `kernelScript` and `isolateEnv` let the autograder (classroom/) run untrusted notebooks.
  */
@@ -12,8 +14,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cellSource, coalesceStreams, ensureCellIds, readNotebook, writeNotebook, type Cell, type ErrorOutput, type Output } from './ipynb';
-import { ENV_ECHO, type FromKernel, type ToKernel } from './protocol';
+import { cellSource, coalesceStreams, ensureCellIds, joinText, readNotebook, writeNotebook, type Cell, type ErrorOutput, type NotebookJson, type Output } from './ipynb';
+import { ENV_ECHO, ENV_RUNNER, type FromKernel, type ToKernel } from './protocol';
 
 export class NotebookError extends Error {
   constructor(
@@ -50,6 +52,15 @@ export interface RunNotebookOptions {
   isolateEnv?: boolean;
   /** The kernel's working directory; default the notebook's folder. */
   cwd?: string;
+  /** Where the executed notebook is written (atomically); default `file` itself. */
+  outFile?: string;
+  /**
+   * Where the executed notebook goes when a cell failed; default `outFile`. `null` writes nothing, so a
+   * failing run leaves the committed notebook as it was.
+   */
+  failedOutFile?: string | null;
+  /** Applied to every text of every output before the notebook is written (e.g. absolute paths made relative). */
+  rewriteText?: (text: string) => string;
 }
 
 export interface KernelLimits {
@@ -196,6 +207,7 @@ function startKernel(cwd: string, opts: RunNotebookOptions): KernelChannel {
       LSO_INTERACTIVE: process.env.LSO_INTERACTIVE ?? '0',
       ...opts.env,
       [ENV_ECHO]: opts.echo ? '1' : '0',
+      [ENV_RUNNER]: '1',
     },
   });
   const kernel = new KernelChannel(child, limited);
@@ -292,7 +304,27 @@ function clearOutputs(cell: Cell): void {
   cell.execution_count = null;
 }
 
-/** Executes every code cell of `file` in order and writes the outputs back into it (atomically). */
+/** Every text of every output through `f` (streams, text mime types, error messages and tracebacks). */
+export function rewriteOutputs(nb: NotebookJson, f: (text: string) => string): void {
+  for (const cell of nb.cells) {
+    if (!cell.outputs) continue;
+    cell.outputs = cell.outputs.map((o): Output => {
+      switch (o.output_type) {
+        case 'stream':
+          return { ...o, text: f(joinText(o.text)) };
+        case 'error':
+          return { ...o, evalue: f(o.evalue), traceback: o.traceback.map(f) };
+        default:
+          return { ...o, data: Object.fromEntries(Object.entries(o.data).map(([mime, v]) => [mime, mime.startsWith('text/') ? f(joinText(v)) : v])) };
+      }
+    });
+  }
+}
+
+/**
+ * Executes every code cell of `file` in order and writes the executed notebook (atomically) to
+ * `opts.outFile`, by default back into `file`; see `failedOutFile` for a run that failed.
+ */
 export async function runNotebook(file: string, opts: RunNotebookOptions = {}): Promise<NotebookRun> {
   const abs = path.resolve(file);
   const nb = readNotebook(abs);
@@ -340,7 +372,12 @@ export async function runNotebook(file: string, opts: RunNotebookOptions = {}): 
   } finally {
     watchdog.stop();
     await stopKernel(kernel, alive && failures.length === 0);
-    writeNotebook(abs, nb);
+    const finished = failures.length === 0 && count === codeCells;
+    const out = finished ? (opts.outFile ?? abs) : opts.failedOutFile === undefined ? (opts.outFile ?? abs) : opts.failedOutFile;
+    if (out !== null) {
+      if (opts.rewriteText) rewriteOutputs(nb, opts.rewriteText);
+      writeNotebook(out, nb);
+    }
   }
   if (failures.length && !opts.keepGoing) throw failures[0];
   return { file, executed: count, seconds: (Date.now() - started) / 1000, failures };

@@ -29,6 +29,7 @@ import { latentHeatmap, type ClassPoints } from '../plots/fields';
 import { imageGrid, imageStrip } from '../plots/images';
 import type { Figure } from '../plots/types';
 import { Profile, repoRoot } from '../notebook/env';
+import { releaseModels } from '../util/lifetime';
 import { studyGrid } from './lso';
 import { strideRows } from './zoo-study';
 
@@ -136,10 +137,13 @@ export async function fashionModels(data: FashionData, s: FashionSettings, opts:
   };
 }
 
+/** Frees the models' tensors; in a notebook kernel they stay alive so cells can be re-run (util/lifetime.ts). */
 export function disposeFashionModels(m: FashionModels): void {
-  m.rbf.dispose();
-  m.standard.dispose();
-  m.twoNet.dispose();
+  releaseModels(() => {
+    m.rbf.dispose();
+    m.standard.dispose();
+    m.twoNet.dispose();
+  });
 }
 
 /** Mean squared error per pixel between images [N, 784] and E[x | z = mu(x)], in batches. */

@@ -39,6 +39,7 @@ import { latentHeatmap, type Curve } from '../plots/fields';
 import { imageGrid, imageStrip } from '../plots/images';
 import { lineChart, tableFigure } from '../plots/charts';
 import type { Figure, Trace } from '../plots/types';
+import { keptAliveInKernel, releaseModels } from '../util/lifetime';
 
 export interface PipelineOptions {
   /** Default: .cache/models of the checkout, whatever the working directory. */
@@ -68,10 +69,13 @@ export interface GvaeModel {
   latentDim: number;
 }
 
+/** Frees the model's tensors; in a notebook kernel it stays alive so cells can be re-run (util/lifetime.ts). */
 export function disposeGvaeModel(m: GvaeModel): void {
-  m.metric.dispose();
-  m.decoder.dispose();
-  m.vae.dispose();
+  releaseModels(() => {
+    m.metric.dispose();
+    m.decoder.dispose();
+    m.vae.dispose();
+  });
 }
 
 /** q(z|x) of every row of data [N, D]: means and log-variances [N, d]. */
@@ -472,7 +476,8 @@ export async function mnistEvaluator(profile: Profile, opts: PipelineOptions = {
   });
   const testFeatures = classifier.features(test.images);
   return {
-    classifier,
+    // Notebooks end with evaluator.classifier.dispose(): in a kernel that must not break re-run cells.
+    classifier: keptAliveInKernel(classifier),
     testAccuracy: classifier.accuracy(test.images, test.labels),
     fromCache,
     test,

@@ -17,6 +17,8 @@ import { latentHeatmap } from '../plots/fields';
 import type { Figure } from '../plots/types';
 import * as path from 'node:path';
 import { Profile, repoRoot } from '../notebook/env';
+import { releaseModels } from '../util/lifetime';
+import { expectInput } from '../util/errors';
 
 export type LsoDataset = 'surface' | 'mnist01';
 
@@ -69,6 +71,8 @@ const SETTINGS: Record<LsoDataset, DatasetSettings> = {
 
 /** The settings of one of the built-in data sets (to derive a variant from). */
 export function lsoDatasetSettings(dataset: LsoDataset): DatasetSettings {
+  const known = Object.keys(SETTINGS);
+  expectInput(known.includes(dataset), 'dataset', `unknown dataset ${JSON.stringify(dataset)}; expected one of ${known.join(', ')}`);
   return SETTINGS[dataset];
 }
 
@@ -93,7 +97,7 @@ export interface LsoModels {
 
 /** Trains (or reloads) the Gaussian-decoder VAE of `dataset` and fits its RBF precision net. */
 export async function lsoModels(dataset: LsoDataset, profile: Profile, opts: { cacheDir?: string; log?: (line: string) => void } = {}): Promise<LsoModels> {
-  return lsoModelsFrom(dataset, SETTINGS[dataset], profile, opts);
+  return lsoModelsFrom(dataset, lsoDatasetSettings(dataset), profile, opts);
 }
 
 /** lsoModels for a data set that is not built in: `dataset` only names it. */
@@ -121,10 +125,13 @@ export async function lsoModelsFrom(dataset: string, s: DatasetSettings, profile
   };
 }
 
+/** Frees the models' tensors; in a notebook kernel they stay alive so cells can be re-run (util/lifetime.ts). */
 export function disposeLsoModels(m: LsoModels): void {
-  m.standard.dispose();
-  m.rbf.dispose();
-  m.vae.dispose();
+  releaseModels(() => {
+    m.standard.dispose();
+    m.rbf.dispose();
+    m.vae.dispose();
+  });
 }
 
 /** A field of both decoders over a grid and at the codes, with the far-over-near ratio of each. */

@@ -28,6 +28,7 @@ import { categoryColor } from '../plots/style';
 import type { Axis, Figure, Trace } from '../plots/types';
 import { Profile, repoRoot } from '../notebook/env';
 import { Rng } from '../util/rng';
+import { releaseModels } from '../util/lifetime';
 
 export type GeneratorKind = 'vae' | 'dae' | 'gan';
 
@@ -196,8 +197,11 @@ export async function trainZoo(data: ZooData, settings: ZooSettings, opts: { cac
   return out;
 }
 
+/** Frees the generators' tensors; in a notebook kernel they stay alive so cells can be re-run (util/lifetime.ts). */
 export function disposeZoo(models: TrainedGenerator[]): void {
-  for (const m of models) m.decoder.dispose();
+  releaseModels(() => {
+    for (const m of models) m.decoder.dispose();
+  });
 }
 
 /**

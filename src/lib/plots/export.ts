@@ -49,11 +49,13 @@ function onPath(name: string, env: NodeJS.ProcessEnv): string | null {
 }
 
 /**
- * The Chromium to drive: $LSO_CHROMIUM, Debian's /usr/bin/chromium, or a Chromium/Chrome on PATH.
+ * The Chromium to drive: $LSO_CHROMIUM (`none`: no browser), Debian's /usr/bin/chromium, or a Chromium/Chrome on PATH.
  * Playwright's own browser downloads are not used: they need a CDN that this project cannot reach.
  */
 export function findChromium(env: NodeJS.ProcessEnv = process.env, fixed: readonly string[] = ['/usr/bin/chromium']): string {
   const explicit = env.LSO_CHROMIUM;
+  // "none": no browser on purpose (live notebook sessions then save the HTML pages only).
+  if (explicit === 'none') throw new NoChromiumError();
   if (explicit) {
     if (!fs.existsSync(explicit)) throw new InputError('LSO_CHROMIUM', `${explicit} does not exist`);
     return explicit;
@@ -64,10 +66,18 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env, fixed: readon
     const found = onPath(name, env);
     if (found) return found;
   }
-  throw new Error(
-    'No Chromium found to export figures as PNG/SVG. Install one with `apt-get install chromium` (Debian/Ubuntu), ' +
-      'or set LSO_CHROMIUM=/path/to/chromium-or-chrome.',
-  );
+  throw new NoChromiumError();
+}
+
+/** No browser to render PNG/SVG with: interactive notebook use goes on without them (HTML only). */
+export class NoChromiumError extends Error {
+  constructor() {
+    super(
+      'No Chromium found to export figures as PNG/SVG. Install one with `apt-get install chromium` (Debian/Ubuntu), ' +
+        'or set LSO_CHROMIUM=/path/to/chromium-or-chrome.',
+    );
+    this.name = 'NoChromiumError';
+  }
 }
 
 /** plotly.js as shipped by the plotly.js-dist package. */
@@ -214,6 +224,11 @@ export interface SaveFigureOptions {
   inlineBundle?: boolean;
   /** The shared plotly.js; default `plotly.min.js` in the parent of `dir` (figures/ for figures/<notebook>). */
   bundlePath?: string;
+  /**
+   * The page's URL of the shared plotly.js, ensured by the caller: for pages written to a staging folder
+   * that will be moved next to the bundle (the URL is where the page ends up, not where it is written).
+   */
+  bundleUrl?: string;
 }
 
 /** Paths of the files written, by format. */
@@ -245,7 +260,7 @@ export async function saveFigure(fig: Figure, dir: string, name: string, opts: S
     const title = fig.layout.title?.text ?? name;
     const bundle = opts.inlineBundle
       ? { inline: fs.readFileSync(plotlySource(), 'utf8') }
-      : { src: relativeUrl(dir, ensurePlotlyBundle(opts.bundlePath ?? path.join(path.dirname(path.resolve(dir)), BUNDLE_NAME))) };
+      : { src: opts.bundleUrl ?? relativeUrl(dir, ensurePlotlyBundle(opts.bundlePath ?? path.join(path.dirname(path.resolve(dir)), BUNDLE_NAME))) };
     writeFileAtomic(out.html, figureHtml(fig, title, bundle));
   }
   return out;

@@ -109,7 +109,10 @@ export function latentHeatmap(opts: LatentHeatmapOptions): Figure {
     colorscale: opts.colorscale ?? DEFAULT_SEQUENTIAL,
     colorbar: colorBar(opts.colorbarTitle, opts.zLog && range ? logTicks(range) : {}),
     showlegend: false,
-    hovertemplate: `${xTitle} %{x:.3g}<br>${yTitle} %{y:.3g}<br>${opts.zLog ? 'log10 ' : ''}${opts.colorbarTitle} %{z:.4g}<extra></extra>`,
+    // The tooltip shows the colour bar's scale: with zLog the bar is labelled in values, so the tooltip
+    // reads the value itself (customdata), not the log10 the colours are computed from.
+    ...(opts.zLog ? { customdata: raw } : {}),
+    hovertemplate: `${xTitle} %{x:.3g}<br>${yTitle} %{y:.3g}<br>${opts.colorbarTitle} %{${opts.zLog ? 'customdata' : 'z'}:.4g}<extra></extra>`,
     ...(zRange ? { zmin: zRange[0], zmax: zRange[1] } : {}),
   };
   const data = [field, ...(opts.points ? classPointTraces(opts.points) : []), ...curveTraces(opts.curves ?? [])];

@@ -4,6 +4,8 @@
  * `LSO_BACKEND=<name>` forces one. The module loader is injectable so the choice can be tested without a GPU.
  */
 import * as tf from '@tensorflow/tfjs';
+import { isInNotebook } from '../util/progress';
+import { inNotebookKernel } from '../util/lifetime';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -72,8 +74,8 @@ let ready: Promise<BackendChoice> | null = null;
 let current: BackendChoice | null = null;
 
 /**
- * Initialises the best backend (once; later calls return the same promise). Logs the choice once on
- * stderr unless `quiet` or LSO_QUIET=1.
+ * Initialises the best backend (once; later calls return the same promise). Logs the choice once (stdout
+ * in a notebook, else stderr) unless `quiet` or LSO_QUIET=1.
  */
 export function initBackend(opts: { quiet?: boolean } = {}): Promise<BackendChoice> {
   if (ready) return ready;
@@ -84,7 +86,8 @@ export function initBackend(opts: { quiet?: boolean } = {}): Promise<BackendChoi
     await tf.ready();
     current = choice;
     if (!opts.quiet && process.env.LSO_QUIET !== '1') {
-      process.stderr.write(`latent-geometry: tfjs backend ${choice.name}\n`);
+      // A notice, not a warning: in a notebook it goes to stdout (Jupyter shows stderr in a red box).
+      (isInNotebook() || inNotebookKernel() ? process.stdout : process.stderr).write(`latent-geometry: tfjs backend ${choice.name}\n`);
     }
     return choice;
   })();
