@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint } from '../src/lib/models/checkpoint';
-import { EpochRecord, ExperimentConfig, cacheKey, klWeightAt, trainOrLoad, trainVae } from '../src/lib/models/train';
+import { EpochRecord, ExperimentConfig, LrPlateau, cacheKey, klWeightAt, resolveTrainConfig, trainOrLoad, trainVae } from '../src/lib/models/train';
 import { Vae, VaeConfig } from '../src/lib/models/vae';
 import { InputError } from '../src/lib/util/errors';
 import { Rng } from '../src/lib/util/rng';
@@ -167,4 +167,36 @@ test('trainOrLoad trains once, then reloads from the cache (and says so)', async
   assert.equal(third.fromCache, false);
   assert.match(lines.join('\n'), /ignoring an unusable cache file .*not valid JSON/);
   for (const r of [first, second, third]) r.vae.dispose();
+});
+
+test('LrPlateau follows torch ReduceLROnPlateau (mode min, rel threshold 1e-4): halves after more than `patience` flat epochs', () => {
+  const p = new LrPlateau({ factor: 0.5, patience: 2 }, 1e-3);
+  // 10 improves, 9 improves, then flat (8.9995 is within the 1e-4 relative threshold of 9, so not better).
+  const vals = [10, 9, 9, 8.9995, 9, 9, 9, 9, 5, 5];
+  const rates = vals.map((v) => p.step(v));
+  // torch: num_bad_epochs > patience at the 3rd flat epoch (epoch 5) and again 3 epochs later (epoch 8).
+  assert.deepEqual(rates, [1e-3, 1e-3, 1e-3, 1e-3, 5e-4, 5e-4, 5e-4, 2.5e-4, 2.5e-4, 2.5e-4]);
+  assert.throws(() => resolveTrainConfig({ epochs: 1, lrPlateau: { factor: 2, patience: 5 } }), (e: unknown) => e instanceof InputError && e.where === 'TrainConfig.lrPlateau.factor');
+});
+
+test('keepBest restores the best validation epoch without stopping early; lrPlateau lowers the rate; old configs keep their keys', async () => {
+  const vae = new Vae(model);
+  let epoch1: Float32Array[] = [];
+  const res = await trainVae(
+    vae,
+    train.subarray(0, 500 * D),
+    { epochs: 4, batchSize: 100, seed: 2, keepBest: true, minDelta: 1e9, lrPlateau: { factor: 0.5, patience: 0, threshold: 0.9 } },
+    { validation, progress: false, onEpoch: (r) => r.epoch === 1 && (epoch1 = vae.getWeights()) },
+  );
+  assert.equal(res.stoppedEarly, false);
+  assert.equal(res.history.length, 4);
+  assert.equal(res.bestEpoch, 1);
+  vae.getWeights().forEach((w, i) => assert.deepEqual(w, epoch1[i], 'the best weights were not restored'));
+  // threshold 0.9: no later epoch beats 10% of the first one's loss, so with patience 0 the rate halves after
+  // every epoch but the first (which always improves on +infinity).
+  assert.deepEqual(res.history.map((r) => r.learningRate), [1e-3, 1e-3, 5e-4, 2.5e-4]);
+  await assert.rejects(trainVae(vae, train, { epochs: 1, keepBest: true }, { progress: false }), (e: unknown) => e instanceof InputError && e.where === 'TrainConfig.keepBest');
+  const plain = resolveTrainConfig({ epochs: 3, patience: 2 });
+  assert.ok(!('keepBest' in plain) && !('lrPlateau' in plain));
+  vae.dispose();
 });

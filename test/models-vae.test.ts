@@ -2,7 +2,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Vae, VaeConfig, mnistVaeConfig, reconstructionNll } from '../src/lib/models/vae';
+import { Adam, OFFICIAL_MSE_STD, Vae, VaeConfig, mnistVaeConfig, reconstructionNll, resolveVaeConfig } from '../src/lib/models/vae';
 import { InputError } from '../src/lib/util/errors';
 import { Rng } from '../src/lib/util/rng';
 import { expectNoLeak, maxRelErr, setupBackend } from './helpers';
@@ -27,6 +27,14 @@ const CONFIGS: Record<string, VaeConfig> = {
     stdDecoder: { hidden: [9], activations: ['tanh'] },
     minStd: 0.05,
     seed: 2,
+  },
+  'gaussian-fixed relu (the official MSE loss)': {
+    inputDim: 11,
+    latentDim: 3,
+    encoder: { hidden: [14], activations: ['relu'] },
+    decoder: { hidden: [10], activations: ['relu'] },
+    likelihood: 'gaussian-fixed',
+    seed: 4,
   },
   'gaussian, no hidden layers': {
     inputDim: 6,
@@ -179,4 +187,89 @@ test('config errors name the field', () => {
     (e: unknown) => e instanceof InputError && e.where === 'VaeConfig.encoder.activations[0]',
   );
   assert.throws(() => new Vae({ ...CONFIGS['gaussian, no hidden layers'], encoder: { hidden: [4], activations: [] } }), /expected 1 activations/);
+});
+
+test('gaussian-fixed: nll = ||x - sigmoid(l)||^2 / (2 s^2) + D log(s sqrt(2 pi)); the default s makes it the official summed MSE', async () => {
+  const rng = new Rng(21);
+  const [b, D] = [5, 7];
+  const x = Float32Array.from({ length: b * D }, () => rng.uniform());
+  const l = Float32Array.from({ length: b * D }, () => 3 * rng.normal());
+  for (const s of [OFFICIAL_MSE_STD, 0.1]) {
+    const got = await expectNoLeak(() =>
+      tf.tidy(() => Array.from(reconstructionNll({ kind: 'gaussian-fixed', logits: tf.tensor2d(l, [b, D]), sigma: s }, tf.tensor2d(x, [b, D]), 1e-3).dataSync())),
+    );
+    for (let i = 0; i < b; i++) {
+      let sq = 0;
+      for (let j = 0; j < D; j++) sq += (x[i * D + j] - 1 / (1 + Math.exp(-l[i * D + j]))) ** 2;
+      const want = sq / (2 * s * s) + D * Math.log(s * Math.sqrt(2 * Math.PI));
+      assert.ok(Math.abs(got[i] - want) < 1e-4 * Math.max(1, Math.abs(want)), `sigma ${s} row ${i}: ${got[i]} vs ${want}`);
+      // sigma = 1/sqrt(2): the summed squared error (F.mse_loss(..., reduction='none').sum()) plus (D/2) log(pi).
+      if (s === OFFICIAL_MSE_STD) assert.ok(Math.abs(got[i] - (sq + (D / 2) * Math.log(Math.PI))) < 1e-4);
+    }
+  }
+});
+
+test('gaussian-fixed: the hand-written gradient equals central finite differences of the objective in a random unit direction', () => {
+  // tanh, not relu: a finite difference across a relu kink is not a derivative.
+  const config: VaeConfig = { ...CONFIGS['gaussian-fixed relu (the official MSE loss)'], encoder: { hidden: [14], activations: ['tanh'] }, decoder: { hidden: [10], activations: ['tanh'] } };
+  const vae = new Vae({ ...config, fixedStd: 0.3 });
+  const rng = new Rng(22);
+  const x = batch(rng, 6, config.inputDim);
+  const eps = tf.tensor2d(rng.normals(6 * config.latentDim), [6, config.latentDim]);
+  const vars = vae.variables();
+  const w0 = vae.getWeights();
+  const raw = w0.map((w) => Float32Array.from({ length: w.length }, () => rng.normal()));
+  const norm = Math.sqrt(raw.reduce((a, r) => a + r.reduce((b, v) => b + v * v, 0), 0));
+  const dirs = raw.map((r) => r.map((v) => v / norm)); // a unit direction
+  const { sums, grads } = vae.lossAndGradients(x, eps, 0.01);
+  // Directional derivative of the mean objective: sum_i <g_i, v_i>.
+  let analytic = 0;
+  grads.forEach((g, i) => g.dataSync().forEach((v, k) => (analytic += v * dirs[i][k])));
+  tf.dispose([sums, ...grads]);
+  const at = (h: number): number => {
+    vae.setWeights(w0.map((w, i) => Float32Array.from(w, (v, k) => v + h * dirs[i][k])));
+    return tf.tidy(() => vae.objective(x, eps, 0.01).dataSync()[0]);
+  };
+  const h = 1e-3;
+  const numeric = (at(h) - at(-h)) / (2 * h);
+  vae.setWeights(w0);
+  assert.equal(vars.length, grads.length);
+  assert.ok(Math.abs(numeric - analytic) < 3e-2 * Math.abs(analytic), `finite differences ${numeric} vs hand-written ${analytic}`);
+  tf.dispose([x, eps]);
+  vae.dispose();
+});
+
+test('gaussian-fixed: decoder() has mean sigmoid(logits) and a constant std with zero Jacobian; no std net is trained', async () => {
+  const config = CONFIGS['gaussian-fixed relu (the official MSE loss)'];
+  const vae = new Vae({ ...config, fixedStd: 0.25 });
+  assert.equal(vae.stdNet, null);
+  assert.equal(vae.config.fixedStd, 0.25);
+  assert.ok(vae.namedVariables().every((v) => !v.name.startsWith('std/')));
+  const rng = new Rng(23);
+  const z = tf.tensor2d(rng.normals(4 * config.latentDim), [4, config.latentDim]);
+  const dec = vae.decoder();
+  await expectNoLeak(() =>
+    tf.tidy(() => {
+      assert.ok(maxRelErr(dec.mean(z).dataSync(), tf.sigmoid(vae.meanNet.apply(z)).dataSync(), 1e-6) < 1e-6);
+      assert.ok(dec.std(z)!.dataSync().every((v) => Math.abs(v - 0.25) < 1e-6));
+      assert.ok(vae.likelihoodStd(z)!.dataSync().every((v) => Math.abs(v - 0.25) < 1e-6));
+      const jet = dec.stdJet(z, { withValue: true })!;
+      assert.equal(jet.jt.shape.join(), [4, config.latentDim, config.inputDim].join());
+      assert.ok(jet.jt.dataSync().every((v) => v === 0));
+    }),
+  );
+  dec.dispose();
+  z.dispose();
+  vae.dispose();
+});
+
+test('fixedStd: resolved for gaussian-fixed only (other configs keep their cache keys); bad values name the field', () => {
+  assert.equal(resolveVaeConfig(CONFIGS['bernoulli relu/tanh/softplus']).fixedStd, undefined);
+  assert.ok(!('fixedStd' in resolveVaeConfig(CONFIGS['gaussian, no hidden layers'])));
+  assert.equal(resolveVaeConfig(CONFIGS['gaussian-fixed relu (the official MSE loss)']).fixedStd, Math.SQRT1_2);
+  assert.throws(
+    () => new Vae({ ...CONFIGS['gaussian-fixed relu (the official MSE loss)'], fixedStd: -1 }),
+    (e: unknown) => e instanceof InputError && e.where === 'VaeConfig.fixedStd',
+  );
+  assert.throws(() => new Vae({ ...CONFIGS['gaussian, no hidden layers'], likelihood: 'poisson' as 'gaussian' }), /gaussian-fixed/);
 });

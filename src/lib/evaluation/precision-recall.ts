@@ -86,3 +86,22 @@ export function precisionRecall(real: Float32Array, generated: Float32Array, dim
     k,
   };
 }
+
+/** For each query [M, D], its nearest point [N, D]: the index and the Euclidean distance. */
+export function nearestNeighbours(queries: Float32Array, points: Float32Array, dim: number, chunk = 250): { index: Int32Array; distance: Float64Array } {
+  const ref = reference(points, dim);
+  try {
+    // [value, index] per row; indices < 2^24 are exact in float32.
+    const pairs = mapPointBatches(queries, dim, chunk, 2, (q) => {
+      const { values, indices } = tf.topk(tf.neg(squaredDistances(q, ref)), 1);
+      return tf.concat([values, tf.cast(indices, 'float32')], 1);
+    });
+    const m = pairs.length / 2;
+    return {
+      index: Int32Array.from({ length: m }, (_, i) => pairs[2 * i + 1]),
+      distance: Float64Array.from({ length: m }, (_, i) => Math.sqrt(Math.max(0, -pairs[2 * i]))),
+    };
+  } finally {
+    tf.dispose([ref.t, ref.norms]);
+  }
+}

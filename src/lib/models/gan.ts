@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createMlp, Mlp } from '../nn/mlp';
-import { positiveInt } from '../util/errors';
+import { InputError, positiveInt } from '../util/errors';
 import { Rng } from '../util/rng';
 import { GaussianDecoder } from './decoder';
 import { CachedModel, ModelCacheOptions, NoisePool, StatSums, TrainableModel, ZooTrainConfig, namedNetVariables, nonNegativeNumber, trainModelOrLoad } from './generator-zoo';
@@ -29,11 +29,17 @@ export interface GanConfig {
    * gradient alive; on MNIST with these small MLPs the discriminator otherwise wins within an epoch.
    */
   discriminatorNoise?: number;
+  /**
+   * One-sided label smoothing (Salimans et al. 2016): the discriminator's target for real rows, default 1.
+   * Below 1 (0.9 is usual) it keeps D from growing over-confident on the data; generated rows keep the
+   * target 0 and the generator's objective is unchanged, so G is left alone.
+   */
+  realLabel?: number;
   /** Seed of the weights, the prior samples and the instance noise (default 0). */
   seed?: number;
 }
 
-export type ResolvedGanConfig = Required<GanConfig>;
+export type ResolvedGanConfig = Required<Omit<GanConfig, 'realLabel'>> & Pick<GanConfig, 'realLabel'>;
 
 /** Defaults filled in, every field checked; the object's key order is fixed (it is hashed by the cache). */
 export function resolveGanConfig(c: GanConfig): ResolvedGanConfig {
@@ -43,8 +49,19 @@ export function resolveGanConfig(c: GanConfig): ResolvedGanConfig {
     generator: checkNet(c.generator, 'GanConfig.generator'),
     discriminator: checkNet(c.discriminator, 'GanConfig.discriminator'),
     discriminatorNoise: nonNegativeNumber(c.discriminatorNoise ?? 0, 'GanConfig.discriminatorNoise'),
+    ...realLabelField(c.realLabel),
     seed: c.seed ?? 0,
   };
+}
+
+/**
+ * realLabel only when it differs from 1, so that the resolved config (hashed by the model cache) of a GAN
+ * without label smoothing stays what it was before the option existed.
+ */
+function realLabelField(v: number | undefined): { realLabel?: number } {
+  if (v === undefined || v === 1) return {};
+  if (typeof v !== 'number' || !(v > 0 && v <= 1)) throw new InputError('GanConfig.realLabel', `expected a number in (0, 1], got ${JSON.stringify(v)}`);
+  return { realLabel: v };
 }
 
 /**
@@ -56,6 +73,11 @@ const GAN_STATS = ['d_loss', 'd_real', 'd_fake', 'g_loss'] as const;
 /** mean softplus(-l): the cross-entropy of logits l [B, 1] against the label "real". */
 function realLoss(logits: tf.Tensor2D): tf.Scalar {
   return tf.mean(tf.softplus(tf.neg(logits))) as tf.Scalar;
+}
+
+/** The cross-entropy of logits l [B, 1] against the soft target t: t softplus(-l) + (1 - t) softplus(l). */
+function smoothedRealLoss(logits: tf.Tensor2D, t: number): tf.Scalar {
+  return t === 1 ? realLoss(logits) : (tf.add(tf.mul(realLoss(logits), t), tf.mul(fakeLoss(logits), 1 - t)) as tf.Scalar);
 }
 
 /** mean softplus(l): the cross-entropy of logits l [B, 1] against the label "fake". */
@@ -106,7 +128,8 @@ export class Gan implements TrainableModel {
 
   /** The discriminator's objective on real rows x [B, D] and generated G(z), z [B', d] (no instance noise). */
   discriminatorLoss(x: tf.Tensor2D, z: tf.Tensor2D): tf.Scalar {
-    return tf.tidy(() => tf.add(realLoss(this.discriminator.apply(x)), fakeLoss(this.discriminator.apply(this.generator.apply(z)))) as tf.Scalar);
+    const t = this.config.realLabel ?? 1;
+    return tf.tidy(() => tf.add(smoothedRealLoss(this.discriminator.apply(x), t), fakeLoss(this.discriminator.apply(this.generator.apply(z)))) as tf.Scalar);
   }
 
   /** The non-saturating generator objective at codes z [B, d] (no instance noise). */
@@ -130,7 +153,7 @@ export class Gan implements TrainableModel {
         const real = this.discriminator.apply(this.blur(x));
         const faked = this.discriminator.apply(this.blur(fake));
         probs = tf.keep(tf.stack([tf.mean(tf.sigmoid(real)), tf.mean(tf.sigmoid(faked))]) as tf.Tensor1D);
-        return tf.add(realLoss(real), fakeLoss(faked)) as tf.Scalar;
+        return tf.add(smoothedRealLoss(real, this.config.realLabel ?? 1), fakeLoss(faked)) as tf.Scalar;
       }, vars);
       dAdam.step(vars.map((v) => grads[v.name]));
       const out = tf.mul(tf.concat([tf.reshape(value, [1]), probs!]), x.shape[0]) as tf.Tensor1D;

@@ -38,9 +38,28 @@ export interface TrainConfig {
    */
   patience?: number;
   minDelta?: number;
+  /**
+   * Keep the best validation epoch: at the end the model holds the weights of the epoch with the lowest
+   * val_loss (the official code's best_model_dict), without stopping early. Needs validation data.
+   */
+  keepBest?: boolean;
+  /** Halve (factor) the learning rate when val_loss stalls, as torch's ReduceLROnPlateau. Needs validation data. */
+  lrPlateau?: LrPlateauConfig;
 }
 
-export type ResolvedTrainConfig = Required<Omit<TrainConfig, 'patience' | 'adam'>> & Pick<TrainConfig, 'patience' | 'adam'>;
+/**
+ * torch.optim.lr_scheduler.ReduceLROnPlateau with its defaults (mode 'min', threshold 1e-4 'rel', cooldown
+ * 0, min_lr 0): an epoch improves when val < best (1 - threshold); after more than `patience` epochs
+ * without improvement the rate is multiplied by `factor` and the count restarts.
+ */
+export interface LrPlateauConfig {
+  factor: number;
+  patience: number;
+  /** Default 1e-4 (torch's). */
+  threshold?: number;
+}
+
+export type ResolvedTrainConfig = Required<Omit<TrainConfig, 'patience' | 'adam' | 'keepBest' | 'lrPlateau'>> & Pick<TrainConfig, 'patience' | 'adam' | 'keepBest' | 'lrPlateau'>;
 
 export interface EpochRecord {
   /** 1-based. */
@@ -54,6 +73,8 @@ export interface EpochRecord {
   klWeight: number;
   /** Mean reconstruction + beta * kl on the validation data (full beta, fixed noise seed): comparable across epochs. */
   val_loss?: number;
+  /** The learning rate of the epoch's steps (set when lrPlateau is on). */
+  learningRate?: number;
   seconds: number;
 }
 
@@ -96,7 +117,41 @@ export function resolveTrainConfig(c: TrainConfig): ResolvedTrainConfig {
     seed: c.seed ?? 0,
     ...(c.patience !== undefined ? { patience: posInt(c.patience, 'patience') } : {}),
     minDelta: nonNeg(c.minDelta ?? 0, 'minDelta'),
+    // Set only when on, so that the other configs (and their model-cache keys) are unchanged.
+    ...(c.keepBest ? { keepBest: true } : {}),
+    ...(c.lrPlateau ? { lrPlateau: checkPlateau(c.lrPlateau) } : {}),
   };
+}
+
+function checkPlateau(p: LrPlateauConfig): LrPlateauConfig {
+  if (!(p.factor > 0 && p.factor < 1)) throw new InputError('TrainConfig.lrPlateau.factor', `expected a number in (0, 1), got ${JSON.stringify(p.factor)}`);
+  if (!(Number.isInteger(p.patience) && p.patience >= 0)) throw new InputError('TrainConfig.lrPlateau.patience', `expected an integer >= 0, got ${JSON.stringify(p.patience)}`);
+  const threshold = p.threshold ?? 1e-4;
+  if (!(threshold >= 0 && threshold < 1)) throw new InputError('TrainConfig.lrPlateau.threshold', `expected a number in [0, 1), got ${JSON.stringify(p.threshold)}`);
+  return { factor: p.factor, patience: p.patience, threshold };
+}
+
+/** ReduceLROnPlateau's state: feed it each epoch's val_loss, read the rate for the next epoch. */
+export class LrPlateau {
+  private best = Infinity;
+  private bad = 0;
+
+  constructor(
+    private readonly config: LrPlateauConfig,
+    public learningRate: number,
+  ) {}
+
+  /** Records an epoch's validation loss; returns the learning rate for the next epoch. */
+  step(valLoss: number): number {
+    if (valLoss < this.best * (1 - (this.config.threshold ?? 1e-4))) {
+      this.best = valLoss;
+      this.bad = 0;
+    } else if (++this.bad > this.config.patience) {
+      this.learningRate *= this.config.factor;
+      this.bad = 0;
+    }
+    return this.learningRate;
+  }
 }
 
 /**
@@ -137,6 +192,10 @@ export async function trainVae(vae: Vae, data: Float32Array, config: TrainConfig
   const n = rowsOf(data, dim, 'trainVae: data');
   if (opts.validation) rowsOf(opts.validation, dim, 'trainVae: validation');
   if (c.patience !== undefined && !opts.validation) throw new InputError('TrainConfig.patience', 'early stopping needs validation data (options.validation)');
+  if (c.keepBest && !opts.validation) throw new InputError('TrainConfig.keepBest', 'keeping the best epoch needs validation data (options.validation)');
+  if (c.lrPlateau && !opts.validation) throw new InputError('TrainConfig.lrPlateau', 'the plateau schedule needs validation data (options.validation)');
+  const plateau = c.lrPlateau ? new LrPlateau(c.lrPlateau, c.learningRate) : null;
+  const tracksBest = c.patience !== undefined || c.keepBest === true;
 
   const rng = new Rng(c.seed);
   const noise = new Rng(rng.seed());
@@ -159,7 +218,7 @@ export async function trainVae(vae: Vae, data: Float32Array, config: TrainConfig
       for (let s = 0; s < stepsPerEpoch; s++) {
         klWeight = klWeightAt(epoch * stepsPerEpoch + s, stepsPerEpoch, c.klWarmupEpochs, vae.config.beta);
         const count = Math.min(c.batchSize, n - s * c.batchSize);
-        vae.trainStep(gatherRows(data, dim, order, s * c.batchSize, count, buffer), { klWeight, noise });
+        vae.trainStep(gatherRows(data, dim, order, s * c.batchSize, count, buffer), { klWeight, noise, ...(plateau ? { learningRate: plateau.learningRate } : {}) });
         // The epoch's last tick waits for its status line (log mode prints only every tenth of the way).
         if (s < stepsPerEpoch - 1) progress.tick(1);
         if (Date.now() - lastYield > 250) {
@@ -170,16 +229,20 @@ export async function trainVae(vae: Vae, data: Float32Array, config: TrainConfig
       const stats = vae.takeTrainingStats();
       const record: EpochRecord = { epoch: epoch + 1, loss: stats.loss, reconstruction: stats.reconstruction, kl: stats.kl, klWeight, seconds: 0 };
       if (opts.validation) record.val_loss = vae.elbo(opts.validation, { seed: c.seed }).loss;
+      if (plateau) {
+        record.learningRate = plateau.learningRate;
+        plateau.step(record.val_loss!);
+      }
       record.seconds = (Date.now() - t0) / 1000;
       history.push(record);
       if (!Number.isFinite(record.loss)) throw new Error(`trainVae: the loss became ${record.loss} in epoch ${record.epoch}; lower the learning rate`);
 
-      if (c.patience !== undefined && record.val_loss !== undefined) {
+      if (tracksBest && record.val_loss !== undefined) {
         if (!best || record.val_loss < best.loss - c.minDelta) {
           best?.weights.forEach((w) => w.dispose());
           best = { loss: record.val_loss, epoch: record.epoch, weights: vae.variables().map((v) => v.clone()) };
           sinceBest = 0;
-        } else if (++sinceBest >= c.patience) {
+        } else if (++sinceBest >= (c.patience ?? Infinity)) {
           stoppedEarly = true;
         }
       }
@@ -205,7 +268,7 @@ export async function trainVae(vae: Vae, data: Float32Array, config: TrainConfig
 }
 
 function epochStatus(r: EpochRecord, epochs: number): string {
-  const val = r.val_loss !== undefined ? ` val ${r.val_loss.toFixed(2)}` : '';
+  const val = `${r.val_loss !== undefined ? ` val ${r.val_loss.toFixed(2)}` : ''}${r.learningRate !== undefined ? ` lr ${r.learningRate.toPrecision(2)}` : ''}`;
   return `epoch ${r.epoch}/${epochs} loss ${r.loss.toFixed(2)} (rec ${r.reconstruction.toFixed(2)}, kl ${r.kl.toFixed(2)})${val}`;
 }
 

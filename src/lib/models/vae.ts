@@ -33,7 +33,15 @@ export interface NetConfig {
   activations: ActivationLike[];
 }
 
-export type Likelihood = 'bernoulli' | 'gaussian';
+export type Likelihood = 'bernoulli' | 'gaussian' | 'gaussian-fixed';
+
+/**
+ * The default fixedStd, 1/sqrt(2): then -log p(x|z) = ||x - mu(z)||^2 + a constant, exactly the summed squared
+ * error the official code of Chadebec & Allassonnière (NeurIPS 2022) trains with (F.mse_loss(...,
+ * reduction='none').sum(), no 1/2, no mean over pixels), so their beta (0.01 on MNIST) carries over unchanged.
+ * The same objective is a beta = 1 ELBO with sigma = sqrt(beta / 2) (0.0707 for beta = 0.01).
+ */
+export const OFFICIAL_MSE_STD = Math.SQRT1_2;
 
 export interface VaeConfig {
   /** D, the data dimension (784 for MNIST). */
@@ -47,6 +55,8 @@ export interface VaeConfig {
   /**
    * 'bernoulli': x in [0, 1], loss = sigmoid cross-entropy on the logits; the exported decoder's mean is
    * sigmoid(logits) and it has no std. 'gaussian': p(x|z) = N(mu(z), diag sigma(z)^2) with a std net.
+   * 'gaussian-fixed': p(x|z) = N(sigmoid(logits(z)), fixedStd^2 I), one mean net (ending in a sigmoid, as the
+   * official code's decoder does) and a constant sigma; the exported decoder's std is that constant.
    */
   likelihood: Likelihood;
   /**
@@ -60,14 +70,25 @@ export interface VaeConfig {
    * gradient below it, so the exported (unfloored) std net stays near the floor there.
    */
   minStd?: number;
+  /** 'gaussian-fixed' only: the constant sigma, default OFFICIAL_MSE_STD = 1/sqrt(2) (the official code's MSE). */
+  fixedStd?: number;
+  /**
+   * 'gaussian' only, default false: keep the std net at its initial weights during training (its gradients
+   * are zeroed, so Adam leaves it as it is). A control that keeps the two-net architecture but does not
+   * learn the variance.
+   */
+  freezeStd?: boolean;
   /** Weight of the KL term (beta-VAE), default 1. */
   beta?: number;
   /** Seed of the weight initialisation and of the default noise stream, default 0. */
   seed?: number;
 }
 
-/** Every default filled in; stdDecoder is set for a Gaussian VAE only. Still a VaeConfig (checkpoints store it). */
-export type ResolvedVaeConfig = Required<Omit<VaeConfig, 'stdDecoder'>> & { stdDecoder?: NetConfig };
+/**
+ * Every default filled in; stdDecoder is set for a 'gaussian' VAE only, fixedStd for 'gaussian-fixed' only (so
+ * that the other configs, and their model-cache keys, are unchanged). Still a VaeConfig (checkpoints store it).
+ */
+export type ResolvedVaeConfig = Required<Omit<VaeConfig, 'stdDecoder' | 'fixedStd' | 'freezeStd'>> & { stdDecoder?: NetConfig; fixedStd?: number; freezeStd?: true };
 
 /** The VAE of the benchmark and of the paper's MNIST experiments: 784-256-64 -> d -> 64-256-784. */
 export function mnistVaeConfig(overrides: Partial<VaeConfig> = {}): VaeConfig {
@@ -108,9 +129,10 @@ function positive(v: unknown, where: string, integer: boolean): number {
 
 /** Fills the defaults and validates; errors name the offending field. */
 export function resolveVaeConfig(c: VaeConfig): ResolvedVaeConfig {
-  if (c.likelihood !== 'bernoulli' && c.likelihood !== 'gaussian') {
-    throw new InputError('VaeConfig.likelihood', `expected "bernoulli" or "gaussian", got ${JSON.stringify(c.likelihood)}`);
+  if (c.likelihood !== 'bernoulli' && c.likelihood !== 'gaussian' && c.likelihood !== 'gaussian-fixed') {
+    throw new InputError('VaeConfig.likelihood', `expected "bernoulli", "gaussian" or "gaussian-fixed", got ${JSON.stringify(c.likelihood)}`);
   }
+  const fixed = c.likelihood === 'gaussian-fixed';
   const gaussian = c.likelihood === 'gaussian';
   const beta = c.beta ?? 1;
   if (!(beta >= 0) || !Number.isFinite(beta)) throw new InputError('VaeConfig.beta', `expected a number >= 0, got ${JSON.stringify(c.beta)}`);
@@ -121,6 +143,8 @@ export function resolveVaeConfig(c: VaeConfig): ResolvedVaeConfig {
     decoder: checkNet(c.decoder, 'VaeConfig.decoder'),
     likelihood: c.likelihood,
     ...(gaussian ? { stdDecoder: checkNet(c.stdDecoder ?? c.decoder, 'VaeConfig.stdDecoder') } : {}),
+    ...(fixed ? { fixedStd: positive(c.fixedStd ?? OFFICIAL_MSE_STD, 'VaeConfig.fixedStd', false) } : {}),
+    ...(gaussian && c.freezeStd === true ? { freezeStd: true as const } : {}),
     minStd: positive(c.minStd ?? 1e-3, 'VaeConfig.minStd', false),
     beta,
     seed: c.seed ?? 0,
@@ -283,7 +307,10 @@ function backwardTrace(net: Mlp, trace: Trace, dy: tf.Tensor2D, opts: { inputT?:
 // Loss terms, per example, shared by training and evaluation
 
 /** The decoder's raw output at a batch of codes. */
-export type DecoderOutput = { kind: 'bernoulli'; logits: tf.Tensor2D } | { kind: 'gaussian'; mean: tf.Tensor2D; sigma: tf.Tensor2D };
+export type DecoderOutput =
+  | { kind: 'bernoulli'; logits: tf.Tensor2D }
+  | { kind: 'gaussian'; mean: tf.Tensor2D; sigma: tf.Tensor2D }
+  | { kind: 'gaussian-fixed'; logits: tf.Tensor2D; sigma: number }; // mean = sigmoid(logits)
 
 /** The largest divisor of n that is at most `max`. */
 function groupSize(n: number, max: number): number {
@@ -318,6 +345,12 @@ export function reconstructionNll(out: DecoderOutput, x: tf.Tensor2D, minStd: nu
       const l = out.logits;
       return tf.sub(tf.sum(tf.sub(tf.relu(l), tf.mul(l, x)), 1), sumLogSigmoidAbs(l)) as tf.Tensor1D;
     }
+    if (out.kind === 'gaussian-fixed') {
+      // ||x - mu||^2 / (2 sigma^2) + D (log sigma + log(2 pi) / 2)
+      const s = out.sigma;
+      const sq = tf.sum(tf.square(tf.sub(x, tf.sigmoid(out.logits))), 1);
+      return tf.add(tf.mul(sq, 1 / (2 * s * s)), x.shape[1] * (Math.log(s) + HALF_LOG_2PI)) as tf.Tensor1D;
+    }
     const s = floorStd(out.sigma, minStd);
     const u = tf.div(tf.sub(x, out.mean), s);
     const perPixel = tf.add(tf.log(s), tf.mul(tf.square(u), 0.5));
@@ -331,6 +364,12 @@ export function reconstructionNll(out: DecoderOutput, x: tf.Tensor2D, minStd: nu
  */
 function reconstructionNllGrad(out: DecoderOutput, x: tf.Tensor2D, minStd: number, scale: number): { dMeanNet: tf.Tensor2D; dSigma: tf.Tensor2D | null } {
   if (out.kind === 'bernoulli') return { dMeanNet: tf.mul(tf.sub(tf.sigmoid(out.logits), x), scale) as tf.Tensor2D, dSigma: null };
+  if (out.kind === 'gaussian-fixed') {
+    // d/dl of (x - m)^2 / (2 s^2) with m = sigmoid(l): (m - x) m (1 - m) / s^2.
+    const m = tf.sigmoid(out.logits);
+    const dm = tf.mul(tf.sub(m, x), scale / (out.sigma * out.sigma));
+    return { dMeanNet: tf.mul(dm, tf.mul(m, tf.sub(1, m))) as tf.Tensor2D, dSigma: null };
+  }
   const s = floorStd(out.sigma, minStd);
   const u = tf.div(tf.sub(x, out.mean), s);
   const scaledInvS = tf.div(scale, s);
@@ -423,7 +462,7 @@ export class Vae {
   readonly config: ResolvedVaeConfig;
   /** x [B, D] -> [mu | logvar] [B, 2d]. */
   readonly encoder: Mlp;
-  /** z -> logits (Bernoulli) or the mean (Gaussian), [B, D]. */
+  /** z -> logits (Bernoulli, gaussian-fixed) or the mean (Gaussian), [B, D]. */
   readonly meanNet: Mlp;
   /** z -> sigma (softplus output), Gaussian only. */
   readonly stdNet: Mlp | null;
@@ -489,10 +528,10 @@ export class Vae {
 
   /** The decoder's raw output at codes z [B, d] (logits for Bernoulli). */
   decode(z: tf.Tensor2D): DecoderOutput {
-    return tf.tidy(() => (this.stdNet ? { kind: 'gaussian', mean: this.meanNet.apply(z), sigma: this.stdNet.apply(z) } : { kind: 'bernoulli', logits: this.meanNet.apply(z) }));
+    return tf.tidy(() => this.decoderOutput(this.meanNet.apply(z), this.stdNet ? this.stdNet.apply(z) : null));
   }
 
-  /** E[x | z] [B, D]: the Gaussian mean, or the Bernoulli pixel probabilities sigmoid(logits). */
+  /** E[x | z] [B, D]: the Gaussian mean (sigmoid(logits) for 'gaussian-fixed'), or the Bernoulli pixel probabilities sigmoid(logits). */
   decoderMean(z: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
       const h = this.meanNet.apply(z);
@@ -500,9 +539,14 @@ export class Vae {
     });
   }
 
-  /** Gaussian only: the std the likelihood uses at z, max(sigma(z), minStd) [B, D]; null for Bernoulli. */
+  /**
+   * Gaussian only: the std the likelihood uses at z [B, D], max(sigma(z), minStd), or the constant fixedStd;
+   * null for Bernoulli.
+   */
   likelihoodStd(z: tf.Tensor2D): tf.Tensor2D | null {
     const net = this.stdNet;
+    const fixed = this.config.fixedStd;
+    if (fixed !== undefined) return tf.fill([z.shape[0], this.inputDim], fixed) as tf.Tensor2D;
     return net ? tf.tidy(() => floorStd(net.apply(z), this.config.minStd)) : null;
   }
 
@@ -515,10 +559,14 @@ export class Vae {
    * The generator as a Decoder for the metric tools: a snapshot with its own variables, so the caller owns
    * (and disposes) it, may swap its std model (the RBF precision net) and trains the VAE further without
    * changing it. Bernoulli: mean = sigmoid(logits), no std. Gaussian: the mean net and the softplus std net.
+   * 'gaussian-fixed': mean = sigmoid(logits) and a constant std net (zero Jacobian, so the expected metric is
+   * J_mu^T J_mu, as it must be), which decoder-json and every metric tool already read.
    */
   decoder(): GaussianDecoder {
     if (this.stdNet) return new GaussianDecoder(cloneMlp(this.meanNet), { kind: 'net', net: cloneMlp(this.stdNet) });
-    return new GaussianDecoder(cloneMlp(this.meanNet, [{ kind: 'activation', spec: { name: 'sigmoid' } }]));
+    const mean = cloneMlp(this.meanNet, [{ kind: 'activation', spec: { name: 'sigmoid' } }]);
+    const fixed = this.config.fixedStd;
+    return new GaussianDecoder(mean, fixed === undefined ? { kind: 'none' } : { kind: 'net', net: constantStdNet(this.latentDim, this.inputDim, fixed) });
   }
 
   /**
@@ -573,7 +621,7 @@ export class Vae {
 
       const meanTrace = forwardTrace(this.meanNet, z);
       const stdTrace = this.stdNet ? forwardTrace(this.stdNet, z) : null;
-      const out: DecoderOutput = stdTrace ? { kind: 'gaussian', mean: meanTrace.output, sigma: stdTrace.output } : { kind: 'bernoulli', logits: meanTrace.output };
+      const out = this.decoderOutput(meanTrace.output, stdTrace ? stdTrace.output : null);
       const nll = tf.sum(reconstructionNll(out, x, this.config.minStd));
       const kl = tf.sum(klDivergence(mu, logvar));
       const sums = tf.stack([tf.add(nll, tf.mul(kl, klWeight)), nll, kl]) as tf.Tensor1D;
@@ -585,7 +633,7 @@ export class Vae {
       if (this.stdNet && stdTrace && dOut.dSigma) {
         const stdBack = backwardTrace(this.stdNet, stdTrace, dOut.dSigma, { needInputGrad: true });
         dz = tf.add(dz, stdBack.dx!);
-        stdGrads = stdBack.grads;
+        stdGrads = this.config.freezeStd ? stdBack.grads.map((g) => tf.zerosLike(g)) : stdBack.grads;
       }
       // z = mu + exp(logvar / 2) eps; KL = 1/2 sum(mu^2 + exp(logvar) - 1 - logvar).
       const w = klWeight * scale;
@@ -675,6 +723,13 @@ export class Vae {
     return this.training!;
   }
 
+  /** Wraps the nets' outputs [B, D] as the likelihood's DecoderOutput. */
+  private decoderOutput(meanOut: tf.Tensor2D, stdOut: tf.Tensor2D | null): DecoderOutput {
+    if (stdOut) return { kind: 'gaussian', mean: meanOut, sigma: stdOut };
+    const fixed = this.config.fixedStd;
+    return fixed === undefined ? { kind: 'bernoulli', logits: meanOut } : { kind: 'gaussian-fixed', logits: meanOut, sigma: fixed };
+  }
+
   private splitEncoderOutput(out: tf.Tensor2D): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
     const [b] = out.shape;
     const d = this.latentDim;
@@ -696,6 +751,25 @@ export class Vae {
     }
     return data.length / this.inputDim;
   }
+}
+
+/** softplus^-1(s) = log(exp(s) - 1), stable for large s. */
+function inverseSoftplus(s: number): number {
+  return s > 20 ? s : Math.log(Math.expm1(s));
+}
+
+/**
+ * z [B, d] -> sigma [B, D], constant: a zero kernel, a bias of softplus^-1(sigma) and a softplus, so that a
+ * constant std is an ordinary std net (exact value, zero Jacobian) for every tool that reads decoders.
+ */
+export function constantStdNet(latentDim: number, outputDim: number, sigma: number): Mlp {
+  // tidy frees the zeros and the fill; the variables keep their data.
+  const [kernel, bias] = tf.tidy(() => [tf.variable(tf.zeros([latentDim, outputDim]), false), tf.variable(tf.fill([outputDim], inverseSoftplus(sigma)), false)]);
+  const layers: Layer[] = [
+    { kind: 'dense', kernel: kernel as tf.Variable<tf.Rank.R2>, bias: bias as tf.Variable<tf.Rank.R1> },
+    { kind: 'activation', spec: { name: 'softplus' } },
+  ];
+  return new Mlp(layers);
 }
 
 /** x^T [cols, rows] of a row-major [rows, cols] array. */

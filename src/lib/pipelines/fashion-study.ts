@@ -17,7 +17,7 @@ import { GaussianDecoder } from '../models/decoder';
 import { decodeMeans } from '../models/decoder-fields';
 import { RbfFitReport, fitVaePrecision } from '../models/rbf-fit';
 import { EpochRecord, TrainConfig, trainOrLoad } from '../models/train';
-import { Vae, VaeConfig } from '../models/vae';
+import { Likelihood, OFFICIAL_MSE_STD, Vae, VaeConfig } from '../models/vae';
 import { expectedMetric } from '../geometry/decoder-metric';
 import { LatentGrid, fieldsAt } from '../geometry/fields';
 import { CurveBatch, arcLengthReparametrize, curveBatch, curveLengths, straightLines } from '../geometry/curves';
@@ -59,19 +59,31 @@ export interface FashionSettings {
   geodesicPoints: number;
   /** Decoded frames per strip. */
   frames: number;
+  /** The fixed-variance control's constant sigma (see fashion-controls.ts). */
+  fixedStd: number;
 }
 
-export function fashionSettings(profile: Profile): FashionSettings {
+/**
+ * VAE epochs on the full profile. The MVA report's 100 (and the 30 of this notebook's first version) do
+ * not fit: four VAEs trained beside the other work on two shared cores took ~0.5 s a step (~4 min an epoch
+ * for the four). `fashionSettings(profile, { epochs })` sets another number; the KL warm-up is the first
+ * third of the epochs.
+ */
+export const FASHION_EPOCHS_FULL = 12;
+
+export function fashionSettings(profile: Profile, opts: { epochs?: number } = {}): FashionSettings {
   const full = profile === 'full';
+  const epochs = opts.epochs ?? (full ? FASHION_EPOCHS_FULL : 6);
   return {
     ...(full ? { trainImages: 15000 } : { trainImages: 3000 }),
     testImages: full ? 5000 : 1000,
-    training: { epochs: full ? 30 : 8, batchSize: 128, learningRate: 1e-3, klWarmupEpochs: full ? 10 : 2, seed: 1 },
+    training: { epochs, batchSize: 128, learningRate: 1e-3, klWarmupEpochs: Math.ceil(epochs / 3), seed: 1 },
     rbfCenters: full ? 64 : 32,
     rbfIterations: full ? 500 : 200,
     gridN: full ? 120 : 60,
     geodesicPoints: full ? 32 : 24,
     frames: 10,
+    fixedStd: OFFICIAL_MSE_STD,
   };
 }
 
@@ -90,8 +102,11 @@ export function fashionData(s: FashionSettings): FashionData {
   return { train, test, classNames };
 }
 
-/** The shared shapes; `likelihood` picks the standard (Bernoulli) or the two-net (Gaussian) VAE. */
-export function fashionVaeConfig(likelihood: 'bernoulli' | 'gaussian'): VaeConfig {
+/**
+ * The shared shapes; `likelihood` picks the standard (Bernoulli), the two-net (Gaussian, optionally with
+ * its std net frozen) or the fixed-variance Gaussian VAE.
+ */
+export function fashionVaeConfig(likelihood: Likelihood, opts: { freezeStd?: boolean; fixedStd?: number } = {}): VaeConfig {
   return {
     inputDim: 784,
     latentDim: 2,
@@ -99,6 +114,8 @@ export function fashionVaeConfig(likelihood: 'bernoulli' | 'gaussian'): VaeConfi
     decoder: { hidden: [64, 256], activations: ['tanh', 'softplus'] },
     likelihood,
     ...(likelihood === 'gaussian' ? { minStd: 1e-2 } : {}),
+    ...(likelihood === 'gaussian' && opts.freezeStd ? { freezeStd: true } : {}),
+    ...(likelihood === 'gaussian-fixed' && opts.fixedStd !== undefined ? { fixedStd: opts.fixedStd } : {}),
     seed: 1,
   };
 }
@@ -172,27 +189,26 @@ function exampleRows(test: ImageSet, perKind: number): number[] {
   });
 }
 
-/** Originals, standard-VAE and two-net-VAE reconstructions of two test images of each kind, one row each. */
-export function reconstructionFigure(m: FashionModels, test: ImageSet, perKind = 2): Figure {
+/** Originals and each VAE's reconstructions of two test images of each kind, one row per VAE. */
+export function reconstructionFigure(vaes: { label: string; vae: Vae }[], test: ImageSet, perKind = 2): Figure {
   const D = test.height * test.width;
   const rows = exampleRows(test, perKind);
   const x = new Float32Array(rows.length * D);
   rows.forEach((r, i) => x.set(test.images.subarray(r * D, (r + 1) * D), i * D));
   const recon = (vae: Vae) =>
     tf.tidy(() => vae.reconstruct(tf.tensor2d(x, [rows.length, D])).dataSync() as Float32Array);
-  const images = new Float32Array(3 * x.length);
+  const images = new Float32Array((1 + vaes.length) * x.length);
   images.set(x, 0);
-  images.set(recon(m.standard), x.length);
-  images.set(recon(m.twoNet), 2 * x.length);
+  vaes.forEach((v, i) => images.set(recon(v.vae), (i + 1) * x.length));
   const fig = imageGrid({
     images,
     height: test.height,
     width: test.width,
     cols: rows.length,
     title: 'Fashion-MNIST test images and their reconstructions',
-    rowLabels: ['original', 'standard VAE', 'two-net VAE'],
+    rowLabels: ['original', ...vaes.map((v) => v.label)],
   });
-  return { ...fig, layout: { ...fig.layout, margin: { ...(fig.layout.margin as object), l: 130 }, width: (fig.layout.width ?? 0) + 30 } };
+  return { ...fig, layout: { ...fig.layout, margin: { ...(fig.layout.margin as object), l: 170 }, width: (fig.layout.width ?? 0) + 70 } };
 }
 
 /** The magnification factor sqrt(det M) of the two-net (RBF) decoder's expected metric over a grid. */

@@ -27,6 +27,7 @@ import { LatentGrid, latentGrid } from '../geometry/fields';
 import { LatentGraph, dijkstra } from '../geometry/graph';
 import { mean, nearestDistances, quantile } from '../geometry/support';
 import { HmcOptions, hmc, riemannianUniform } from '../sampling/hmc';
+import { officialRiemannianHmc } from '../sampling/official-hmc';
 import { Gmm, fitGmm, sampleGmm } from '../sampling/gaussian';
 import { ClassifierConfig, ImageClassifier, trainOrLoadClassifier } from '../evaluation/classifier';
 import { fid } from '../evaluation/fid';
@@ -324,16 +325,48 @@ export function logVolumeOnGrid(metric: PosteriorMetric, grid: LatentGrid): Floa
 // ---------------------------------------------------------------------------------------------------------
 // Notebooks 10 and 11: MNIST, d = 16
 
-export type GenerationMethod = 'prior' | 'gmm' | 'riemannian_uniform';
+/** 'riemannian_uniform' is the exact sampler (ours); 'riemannian_uniform_official' the official code's (../sampling/official-hmc.ts). */
+export type GenerationMethod = 'prior' | 'gmm' | 'riemannian_uniform' | 'riemannian_uniform_official';
+/** The methods of the low-data study (and the default of compareGenerators). */
 export const GENERATION_METHODS: readonly GenerationMethod[] = ['prior', 'gmm', 'riemannian_uniform'];
-export const METHOD_LABELS: Record<GenerationMethod, string> = { prior: 'prior N(0, I)', gmm: '10-GMM on the means', riemannian_uniform: 'Riemannian uniform (HMC)' };
+/** Notebook 10's table: the three methods and the official sampler beside the exact one. */
+export const PAPER_TABLE_METHODS: readonly GenerationMethod[] = ['prior', 'gmm', 'riemannian_uniform', 'riemannian_uniform_official'];
+export const METHOD_LABELS: Record<GenerationMethod, string> = {
+  prior: 'prior N(0, I)',
+  gmm: '10-GMM on the means',
+  riemannian_uniform: 'Riemannian uniform (exact HMC, ours)',
+  riemannian_uniform_official: 'Riemannian sampler of the official code',
+};
 
-/** Optimiser steps of a VAE run: the same budget whatever the training size, so small sets get many epochs. */
-function mnistTraining(trainSize: number, profile: Profile): TrainConfig {
-  const batchSize = 128;
-  const steps = profile === 'full' ? 5000 : 600;
-  const epochs = Math.max(5, Math.ceil(steps / Math.ceil(trainSize / batchSize)));
-  return { epochs, batchSize, learningRate: 1e-3, seed: 1, patience: Math.max(5, Math.ceil(epochs / 10)) };
+/** How long the MNIST VAEs train: the official code's 100 epochs, capped by a step budget that two cores allow. */
+export interface GvaeTrainingBudget {
+  /** Default 100 (the official code's n_epochs for MNIST). */
+  maxEpochs?: number;
+  /** Optimiser steps at most (default: full 10,000, i.e. 20 epochs of 50,000 images; quick 600). */
+  maxSteps?: number;
+}
+
+/**
+ * The official code's training (batch 100, Adam 1e-3, ReduceLROnPlateau(0.5, 5) on the validation loss, the
+ * best validation epoch kept), for min(maxEpochs, maxSteps / steps per epoch) epochs.
+ */
+export function mnistGvaeTraining(trainSize: number, profile: Profile, budget: GvaeTrainingBudget = {}): TrainConfig {
+  const batchSize = 100;
+  const maxSteps = budget.maxSteps ?? (profile === 'full' ? 10000 : 600);
+  const epochs = Math.max(1, Math.min(budget.maxEpochs ?? 100, Math.ceil(maxSteps / Math.ceil(trainSize / batchSize))));
+  return { epochs, batchSize, learningRate: 1e-3, seed: 1, keepBest: true, lrPlateau: { factor: 0.5, patience: 5 } };
+}
+
+/**
+ * 'gaussian-fixed': the paper's loss, summed squared error + beta KL with beta = 0.01 (OFFICIAL_MSE_STD makes
+ * -log p(x|z) that squared error). 'bernoulli': the documented alternative, cross-entropy + KL (beta = 1).
+ */
+export type GvaeLikelihood = 'gaussian-fixed' | 'bernoulli';
+
+/** The MNIST VAE 784-512-16-512-784 (ReLU) with the chosen likelihood. */
+export function mnistGvaeConfig(likelihood: GvaeLikelihood = 'gaussian-fixed'): VaeConfig {
+  const base = bernoulliVae(16, [512], 1);
+  return likelihood === 'bernoulli' ? base : { ...base, likelihood: 'gaussian-fixed', beta: 0.01 };
 }
 
 export interface MnistGvaeOptions extends PipelineOptions {
@@ -341,11 +374,16 @@ export interface MnistGvaeOptions extends PipelineOptions {
   trainSize?: number;
   /** Centroids of the metric (default 100). */
   centroids?: number;
+  /** Default 'gaussian-fixed' (the paper's). */
+  likelihood?: GvaeLikelihood;
+  training?: GvaeTrainingBudget;
 }
 
 /**
- * The vanilla VAE on MNIST with d = 16 (784-512-16-512-784, ReLU, Bernoulli), trained with early stopping on
- * a validation set of 20% of the training size, and its posterior metric (100 centroids, lambda 0.01).
+ * The vanilla VAE on MNIST with d = 16 (784-512-16-512-784, ReLU; by default the paper's MSE + 0.01 KL),
+ * trained with the official schedule on a validation set of 20% of the training size (50,000 + 10,000 = all
+ * of MNIST's training set for the full size, as the official split), and its posterior metric (100
+ * centroids, lambda 0.01).
  */
 export async function mnistGvaeModel(profile: Profile, opts: MnistGvaeOptions = {}): Promise<GvaeModel> {
   const trainSize = opts.trainSize ?? (profile === 'full' ? 50000 : 5000);
@@ -354,7 +392,8 @@ export async function mnistGvaeModel(profile: Profile, opts: MnistGvaeOptions = 
   const rows = shuffledRows(range(all.n), 1, 'mnistGvaeModel.seed');
   const train = pick(all, rows.subarray(0, trainSize));
   const val = pick(all, rows.subarray(trainSize, trainSize + valSize));
-  return trainGvae(train, val, bernoulliVae(16, [512], 1), mnistTraining(trainSize, profile), { centroids: opts.centroids ?? 100, lambda: 0.01, seed: 1 }, opts);
+  const training = mnistGvaeTraining(trainSize, profile, opts.training);
+  return trainGvae(train, val, mnistGvaeConfig(opts.likelihood), training, { centroids: opts.centroids ?? 100, lambda: 0.01, seed: 1 }, opts);
 }
 
 export interface LatentSample {
@@ -386,6 +425,11 @@ export function sampleLatents(m: GvaeModel, method: GenerationMethod, n: number,
       const res = hmc(riemannianUniform(m.metric), randomTrainingMeans(m, n, rng), { seed: rng.seed(), ...opts.hmc });
       return done(res.samples, { acceptanceRate: res.acceptanceRate });
     }
+    case 'riemannian_uniform_official': {
+      // The same starting points as 'riemannian_uniform' with the same seed.
+      const res = officialRiemannianHmc(m.metric, randomTrainingMeans(m, n, rng), { seed: rng.seed(), ...opts.hmc });
+      return done(res.samples, { acceptanceRate: res.acceptanceRate });
+    }
   }
 }
 
@@ -414,7 +458,7 @@ export interface AblationRow extends SampleScores {
  * (its sum_j log(G_jj + (K - 1) lambda)), which flattens the target between the centroids.
  */
 export function samplerAblation(m: GvaeModel, ev: MnistEvaluator, n: number, seed: number): AblationRow[] {
-  const chainsSeed = seed + 101 * GENERATION_METHODS.indexOf('riemannian_uniform');
+  const chainsSeed = methodSeed(seed, 'riemannian_uniform');
   const starts = randomTrainingMeans(m, n, new Rng(chainsSeed));
   const k = m.metric.centroidCount;
   const floor = m.metric.params.lambda * k;
@@ -509,13 +553,30 @@ export interface MethodResult extends SampleScores {
   preview: Float32Array;
 }
 
+export interface CompareOptions {
+  /** Images kept in each result's preview (default 64). */
+  previews?: number;
+  log?: (line: string) => void;
+  /** Default GENERATION_METHODS. */
+  methods?: readonly GenerationMethod[];
+  /** Sees every method's decoded images [n, 784] (e.g. to export them). */
+  onImages?: (method: GenerationMethod, images: Float32Array) => void;
+}
+
+/** The seed of a method's sampler: both Riemannian samplers share one, so their chains start at the same means. */
+function methodSeed(seed: number, method: GenerationMethod): number {
+  const base = method === 'riemannian_uniform_official' ? 'riemannian_uniform' : method;
+  return seed + 101 * GENERATION_METHODS.indexOf(base);
+}
+
 /** Every method: n codes, decoded and scored. */
-export function compareGenerators(m: GvaeModel, ev: MnistEvaluator, n: number, seed: number, opts: { previews?: number; log?: (line: string) => void } = {}): MethodResult[] {
+export function compareGenerators(m: GvaeModel, ev: MnistEvaluator, n: number, seed: number, opts: CompareOptions = {}): MethodResult[] {
   const previews = opts.previews ?? 64;
   const gmm = fitLatentGmm(m, seed);
-  return GENERATION_METHODS.map((method, i) => {
-    const s = sampleLatents(m, method, n, seed + 101 * i, { gmm });
+  return (opts.methods ?? GENERATION_METHODS).map((method) => {
+    const s = sampleLatents(m, method, n, methodSeed(seed, method), { gmm });
     const images = decodeLatents(m, s.z);
+    opts.onImages?.(method, images);
     const scores = scoreImages(ev, images);
     opts.log?.(`${method}: ${n} samples in ${s.seconds.toFixed(1)} s, FID ${scores.fid.toFixed(2)}, precision ${scores.precision.toFixed(3)}, recall ${scores.recall.toFixed(3)}`);
     return {
@@ -540,67 +601,9 @@ export function curveXY(c: CurveBatch, b: number): { x: number[]; y: number[] } 
   return { x, y };
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Notebook 11: FID against the training size
-
-export interface LowDataRow {
-  trainSize: number;
-  epochs: number;
-  bestValLoss: number;
-  results: MethodResult[];
-  /** samplerAblation at this size. */
-  ablation: AblationRow[];
-}
-
-/**
- * For every training size: train (or reload) the VAE, generate n images by each method, score them, free
- * the model. The evaluator is shared, so every FID is against the same test features.
- */
-export async function lowDataStudy(profile: Profile, ev: MnistEvaluator, sizes: number[], n: number, opts: PipelineOptions = {}): Promise<LowDataRow[]> {
-  const rows: LowDataRow[] = [];
-  for (const trainSize of sizes) {
-    const m = await mnistGvaeModel(profile, { ...opts, trainSize });
-    try {
-      const results = compareGenerators(m, ev, n, 1, { log: opts.log && ((line) => opts.log!(`N = ${trainSize}: ${line}`)) });
-      const ablation = samplerAblation(m, ev, n, 1);
-      const val = m.history.map((h) => h.val_loss ?? Infinity);
-      rows.push({ trainSize, epochs: m.history.length, bestValLoss: Math.min(...val), results, ablation });
-    } finally {
-      disposeGvaeModel(m);
-    }
-  }
-  return rows;
-}
-
-/** { "1000": { prior, gmm, riemannian_uniform }, ... } of one score. */
-export function scoreBySize(rows: LowDataRow[], key: keyof SampleScores): Record<string, Record<GenerationMethod, number>> {
-  return Object.fromEntries(rows.map((r) => [String(r.trainSize), byMethod(r.results, (x) => x[key])]));
-}
-
 /** { prior: f(result), gmm: ..., riemannian_uniform: ... }. */
 export function byMethod<T>(results: MethodResult[], f: (r: MethodResult) => T): Record<GenerationMethod, T> {
   return Object.fromEntries(results.map((r) => [r.method, f(r)])) as Record<GenerationMethod, T>;
-}
-
-/** { "1000": { training_means: {fid, precision, recall}, ... }, ... } of the ablation. */
-export function ablationBySize(rows: LowDataRow[]): Record<string, ReturnType<typeof ablationSummary>> {
-  return Object.fromEntries(rows.map((r) => [String(r.trainSize), ablationSummary(r.ablation)]));
-}
-
-/** A score against the training size, one line per method, the ablation's floor-K-lambda sampler dashed. */
-export function scoreBySizeChart(rows: LowDataRow[], key: keyof SampleScores, title: string): Figure {
-  const x = rows.map((r) => r.trainSize);
-  const floor = rows.map((r) => r.ablation.find((a) => a.name === 'riemannian_uniform_floor_K_lambda')?.[key] ?? NaN);
-  return lineChart({
-    series: [
-      ...GENERATION_METHODS.map((method) => ({ name: METHOD_LABELS[method], x, y: rows.map((r) => r.results.find((v) => v.method === method)![key]) })),
-      { name: 'Riemannian uniform, floor Kλ (ablation)', x, y: floor, dash: 'dash' },
-    ],
-    title,
-    xTitle: 'training images',
-    yTitle: key === 'fid' ? 'FID (classifier features)' : key,
-    logX: true,
-  });
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -45,15 +45,27 @@ export const ZOO_GENERATORS: readonly GeneratorOptions[] = [
 export interface ZooModelSpec {
   kind: GeneratorKind;
   generator: GeneratorOptions;
+  /** Seed of the weights, the noise and the batch order (default 1). */
+  seed?: number;
 }
 
-/** All twelve models, kind by kind. */
-export function zooSpecs(): ZooModelSpec[] {
-  return ZOO_KINDS.flatMap((kind) => ZOO_GENERATORS.map((generator) => ({ kind, generator })));
+/**
+ * The twelve models, kind by kind, once per seed (seed by seed within a model); `perKind` gives some kinds
+ * other seeds.
+ */
+export function zooSpecs(seeds: readonly number[] = [1], perKind: Partial<Record<GeneratorKind, readonly number[]>> = {}, ganGenerators: readonly GeneratorOptions[] = ZOO_GENERATORS): ZooModelSpec[] {
+  return ZOO_KINDS.flatMap((kind) =>
+    (kind === 'gan' ? ganGenerators : ZOO_GENERATORS).flatMap((generator) => (perKind[kind] ?? seeds).map((seed) => ({ kind, generator, seed }))),
+  );
 }
 
 export function specLabel(s: ZooModelSpec): string {
   return `${s.kind.toUpperCase()} ${generatorLabel(s.generator)}`;
+}
+
+/** "VAE 128-32 tanh, seed 2". */
+export function runLabel(s: ZooModelSpec): string {
+  return `${specLabel(s)}, seed ${s.seed ?? 1}`;
 }
 
 export interface ZooSettings {
@@ -63,8 +75,14 @@ export interface ZooSettings {
   training: ZooTrainConfig;
   /** The VAEs' KL warm-up (see zooSettings). */
   klWarmupEpochs: number;
-  /** The GANs' learning rate and instance noise (see zooSettings). */
-  gan: { learningRate: number; discriminatorNoise: number };
+  /** The GANs' own data, schedule and stabiliser (see zooSettings). */
+  gan: ZooGanSettings;
+  /** Every model is trained once per seed... */
+  seeds: number[];
+  /** ...except the kinds given other seeds here. */
+  seedsByKind: Partial<Record<GeneratorKind, number[]>>;
+  /** The generator shapes trained as GANs (a subset of ZOO_GENERATORS). */
+  ganGenerators: GeneratorOptions[];
   /** Std of the DAE's input corruption. */
   noiseStd: number;
   /** Grid points per axis of the field maps. */
@@ -81,22 +99,57 @@ export interface ZooSettings {
 export const ZOO_ADAM = { beta1: 0.5, beta2: 0.99 } as const;
 export const ZOO_LEARNING_RATE = 0.01;
 
+export interface ZooGanSettings {
+  /** MNIST training images the GANs see (their steps cost the same whatever the set's size). */
+  images: number;
+  epochs: number;
+  learningRate: number;
+  adam: { beta1: number; beta2: number };
+  /** One-sided label smoothing: D's target for real images (1: none). */
+  realLabel: number;
+  /** Std of the instance noise on D's inputs (0: none). */
+  discriminatorNoise: number;
+}
+
 /**
- * Two departures from the report's recipe, each because the model does not train without it here:
- * - the VAEs warm the KL term up over the first quarter of the epochs: without it the sigmoid VAEs
- *   switch one latent dimension off (all codes on a line, kappa ~ 1e4 measured on the full profile);
- * - the GANs use learning rate 1e-3 and instance noise of std 0.3 on the discriminator's inputs: at 0.01
- *   (with or without noise) every GAN collapses to one saturated image, and without noise the
- *   discriminator wins within an epoch (D(x) -> 0.99, D(G(z)) -> 0.01) and the samples stay noise.
+ * The GANs' recipe: the DCGAN optimiser (Radford et al. 2016: Adam at 2e-4, betas (0.5, 0.999)) with
+ * one-sided label smoothing (D's target 0.9 for real images; Salimans et al. 2016), a stabiliser that
+ * touches only the discriminator, and no instance noise. The report's lr 0.01 collapses every GAN here;
+ * the first version of notebook 07 used lr 1e-3 with instance noise 0.3, which blurs what D sees and so
+ * may smooth G too.
  */
-export function zooSettings(profile: Profile): ZooSettings {
+/**
+ * GAN epochs over all 60,000 images on the full profile (4 x 469 = 1,876 steps per GAN), chosen for the
+ * time of the full run beside other work on two shared cores (0.2-0.7 s a step under that load).
+ */
+export const ZOO_GAN_EPOCHS_FULL = 4;
+
+export const ZOO_GAN_RECIPE = { learningRate: 2e-4, adam: { beta1: 0.5, beta2: 0.999 }, realLabel: 0.9, discriminatorNoise: 0 } as const;
+
+/**
+ * One departure from the report's recipe for the autoencoders, because the model does not train without
+ * it here: the VAEs warm the KL term up over the first quarter of the epochs; without it the sigmoid VAEs
+ * switch one latent dimension off (all codes on a line, kappa ~ 1e4 measured on the full profile). The
+ * GANs have their own recipe (ZOO_GAN_RECIPE) and data: all 60,000 MNIST training images on the full
+ * profile, for `ganEpochs` epochs (a parameter: a user with more time can raise it).
+ */
+export function zooSettings(
+  profile: Profile,
+  opts: { seeds?: number[]; seedsByKind?: Partial<Record<GeneratorKind, number[]>>; ganGenerators?: GeneratorOptions[]; ganEpochs?: number; ganImages?: number } = {},
+): ZooSettings {
   const full = profile === 'full';
   const epochs = full ? 20 : 6;
   return {
     images: full ? 10000 : 3000,
     training: { epochs, batchSize: 128, learningRate: ZOO_LEARNING_RATE, adam: { ...ZOO_ADAM }, seed: 1 },
     klWarmupEpochs: Math.ceil(epochs / 4),
-    gan: { learningRate: 1e-3, discriminatorNoise: 0.3 },
+    gan: { images: opts.ganImages ?? (full ? 60000 : 3000), epochs: opts.ganEpochs ?? (full ? ZOO_GAN_EPOCHS_FULL : 6), ...ZOO_GAN_RECIPE, adam: { ...ZOO_GAN_RECIPE.adam } },
+    // The quick profile (CI) keeps one seed: its models are too briefly trained for seeds to say anything.
+    seeds: opts.seeds ?? (full ? [1, 2] : [1]),
+    // The DAEs' second seed did not fit in the full profile's time beside the GANs (see the notebook).
+    seedsByKind: opts.seedsByKind ?? (full ? { dae: [1] } : {}),
+    // A 256-64 GAN run took ~65 min under the full run's load (4 x 469 steps): only the 128-32 GANs fit.
+    ganGenerators: opts.ganGenerators ?? (full ? ZOO_GENERATORS.filter((g) => g.hidden[0] === 128) : [...ZOO_GENERATORS]),
     noiseStd: 0.3,
     gridN: full ? 80 : 40,
     codes: full ? 2000 : 1000,
@@ -104,9 +157,11 @@ export function zooSettings(profile: Profile): ZooSettings {
 }
 
 export interface ZooData {
-  /** Pixels in [0, 1], [N, 784]. */
+  /** Pixels in [0, 1], [N, 784]: the autoencoders' training images. */
   x: Float32Array;
   labels: Int32Array;
+  /** The GANs' training images [N', 784]. */
+  ganX: Float32Array;
   dim: number;
   height: number;
   width: number;
@@ -114,7 +169,8 @@ export interface ZooData {
 
 export function zooData(settings: ZooSettings): ZooData {
   const set = loadMnist({ split: 'train', scaling: '01', limit: settings.images, seed: 1 });
-  return { x: set.images, labels: set.labels, dim: set.height * set.width, height: set.height, width: set.width };
+  const ganX = settings.gan.images === settings.images ? set.images : loadMnist({ split: 'train', scaling: '01', limit: settings.gan.images, seed: 1 }).images;
+  return { x: set.images, labels: set.labels, ganX, dim: set.height * set.width, height: set.height, width: set.width };
 }
 
 export interface TrainedGenerator {
@@ -132,11 +188,11 @@ export interface TrainedGenerator {
 /** The model's data-side net and generator for `spec`, as the VAE, DAE and GAN configs state them. */
 function configs(spec: ZooModelSpec, data: ZooData, settings: ZooSettings) {
   const nets = zooNets(spec.generator);
-  const common = { inputDim: data.dim, latentDim: 2, seed: 1 };
+  const common = { inputDim: data.dim, latentDim: 2, seed: spec.seed ?? 1 };
   return {
     vae: { ...common, encoder: nets.dataSide, decoder: nets.generator, likelihood: 'bernoulli' as const },
     dae: { ...common, encoder: nets.dataSide, decoder: nets.generator, noiseStd: settings.noiseStd },
-    gan: { ...common, generator: nets.generator, discriminator: nets.dataSide, discriminatorNoise: settings.gan.discriminatorNoise },
+    gan: { ...common, generator: nets.generator, discriminator: nets.dataSide, discriminatorNoise: settings.gan.discriminatorNoise, realLabel: settings.gan.realLabel },
   };
 }
 
@@ -156,12 +212,13 @@ export async function trainGenerator(spec: ZooModelSpec, data: ZooData, settings
   const cacheDir = opts.cacheDir ?? path.join(repoRoot(), '.cache', 'models');
   const c = configs(spec, data, settings);
   const cacheOpts = { cacheDir, log: opts.log };
+  const training = { ...settings.training, seed: spec.seed ?? 1 };
   const withCodes = (model: Vae | Dae, history: TrainedGenerator['history'], fromCache: boolean): TrainedGenerator => {
     const all = gatherCodes(model.encodeMeans(data.x), data.labels, settings.codes);
     return { spec, decoder: model.decoder(), codes: all.codes, labels: all.labels, history, fromCache };
   };
   if (spec.kind === 'vae') {
-    const r = await trainOrLoad({ model: c.vae, training: { ...settings.training, klWarmupEpochs: settings.klWarmupEpochs } }, data.x, cacheOpts);
+    const r = await trainOrLoad({ model: c.vae, training: { ...training, klWarmupEpochs: settings.klWarmupEpochs } }, data.x, cacheOpts);
     try {
       return withCodes(r.vae, r.history, r.fromCache);
     } finally {
@@ -169,14 +226,15 @@ export async function trainGenerator(spec: ZooModelSpec, data: ZooData, settings
     }
   }
   if (spec.kind === 'dae') {
-    const r = await trainDaeOrLoad(c.dae, settings.training, data.x, cacheOpts);
+    const r = await trainDaeOrLoad(c.dae, training, data.x, cacheOpts);
     try {
       return withCodes(r.model, r.history, r.fromCache);
     } finally {
       r.model.dispose();
     }
   }
-  const r = await trainGanOrLoad(c.gan, { ...settings.training, learningRate: settings.gan.learningRate }, data.x, cacheOpts);
+  const g = settings.gan;
+  const r = await trainGanOrLoad(c.gan, { ...training, epochs: g.epochs, learningRate: g.learningRate, adam: { ...g.adam } }, data.ganX, cacheOpts);
   try {
     const codes = (r.model as Gan).samplePrior(settings.codes, new Rng(2));
     return { spec, decoder: r.model.decoder(), codes, history: r.history, fromCache: r.fromCache };
@@ -185,11 +243,11 @@ export async function trainGenerator(spec: ZooModelSpec, data: ZooData, settings
   }
 }
 
-/** The twelve models in zooSpecs() order. */
+/** The twelve models, once per seed of the settings, in zooSpecs order. */
 export async function trainZoo(data: ZooData, settings: ZooSettings, opts: { cacheDir?: string; log?: (line: string) => void } = {}): Promise<TrainedGenerator[]> {
   const out: TrainedGenerator[] = [];
   try {
-    for (const spec of zooSpecs()) out.push(await trainGenerator(spec, data, settings, opts));
+    for (const spec of zooSpecs(settings.seeds, settings.seedsByKind, settings.ganGenerators)) out.push(await trainGenerator(spec, data, settings, opts));
   } catch (err) {
     disposeZoo(out);
     throw err;
@@ -253,6 +311,8 @@ export interface ConditioningStudy {
   logDet: Float64Array;
   /** kappa(J) at the grid points. */
   kappa: Float64Array;
+  /** kappa(J) and log volume at the codes ("on the data"). */
+  atCodes: { kappa: Float64Array; logVolume: Float64Array };
   /** Grid points off the data. */
   offData: Uint8Array;
   summary: ConditioningSummary;
@@ -280,6 +340,7 @@ export function conditioningStudy(model: TrainedGenerator, gridN: number): Condi
     grid,
     logDet,
     kappa: onGrid.conditionNumber,
+    atCodes: { kappa: atCodes.conditionNumber, logVolume: atCodes.logVolume },
     offData,
     summary: {
       kind,
@@ -396,10 +457,10 @@ export function zooSamplesFigure(models: TrainedGenerator[], height: number, wid
     width,
     cols: 10,
     title: 'Decoded codes: digits 0-9 through each autoencoder, prior samples through each GAN',
-    rowLabels: models.map((m) => specLabel(m.spec)),
+    rowLabels: models.map((m) => runLabel(m.spec)),
   });
-  // imageGrid leaves 100 px for row labels; "VAE 256-64 sigmoid" needs more.
-  const extra = 70;
+  // imageGrid leaves 100 px for row labels; "VAE 256-64 sigmoid, seed 1" needs more.
+  const extra = 130;
   const margin = fig.layout.margin as { l: number };
   return { ...fig, layout: { ...fig.layout, width: (fig.layout.width ?? 0) + extra, margin: { ...margin, l: margin.l + extra } } };
 }
@@ -423,18 +484,18 @@ export function zooTrainingFigure(models: TrainedGenerator[], which: 'autoencode
     which === 'autoencoders'
       ? models
           .filter((m) => m.spec.kind !== 'gan')
-          .map((m) => ({ name: specLabel(m.spec), x: epochs(m), y: stat(m.history, 'loss'), color: color(m), dash: m.spec.kind === 'dae' ? 'dash' : 'solid' }))
+          .map((m) => ({ name: runLabel(m.spec), x: epochs(m), y: stat(m.history, 'loss'), color: color(m), dash: m.spec.kind === 'dae' ? 'dash' : 'solid' }))
       : models
           .filter((m) => m.spec.kind === 'gan')
           .flatMap((m) => [
-            { name: `${generatorLabel(m.spec.generator)}: D`, x: epochs(m), y: stat(m.history, 'd_loss'), color: color(m) },
-            { name: `${generatorLabel(m.spec.generator)}: G`, x: epochs(m), y: stat(m.history, 'g_loss'), color: color(m), dash: 'dash' },
+            { name: `${generatorLabel(m.spec.generator)} s${m.spec.seed ?? 1}: D`, x: epochs(m), y: stat(m.history, 'd_loss'), color: color(m), dash: (m.spec.seed ?? 1) === 1 ? 'solid' : 'dot' },
+            { name: `${generatorLabel(m.spec.generator)} s${m.spec.seed ?? 1}: G`, x: epochs(m), y: stat(m.history, 'g_loss'), color: color(m), dash: 'dash' },
           ]);
   return lineChart({
     series,
     title: which === 'autoencoders' ? 'Training loss: VAE (negative ELBO, solid) and DAE (cross-entropy, dashed)' : 'GAN training: discriminator (solid) and generator (dashed) objectives',
     xTitle: 'epoch',
     yTitle: which === 'autoencoders' ? 'nats per image' : 'loss',
-    markers: models[0].history.length <= 30,
+    markers: models.every((m) => m.history.length <= 30),
   });
 }

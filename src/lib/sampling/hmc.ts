@@ -43,6 +43,16 @@ export interface HmcOptions {
   iterations?: number;
   /** Seed of the momenta and of the acceptance draws (default 0). */
   seed?: number;
+  /**
+   * Standard deviation of the momentum draws (default 1, which matches the kinetic energy |p|^2 / 2; any other
+   * value breaks detailed balance: used to reproduce the official code's 0.5, see ./official-hmc.ts).
+   */
+  momentumStd?: number;
+  /**
+   * The density whose gradient drives the leapfrog steps (default: the target itself). The Metropolis test
+   * always uses the target. Another drift is not HMC for the target: used to reproduce the official code.
+   */
+  drift?: LogDensity;
 }
 
 export interface HmcResult {
@@ -59,7 +69,7 @@ export interface HmcResult {
   seconds: number;
 }
 
-/** The state a chain carries: position, log-density and its gradient there (a type, so tf.tidy can return it). */
+/** The state a chain carries: position, target log-density and the drift's gradient there (a type, so tf.tidy can return it). */
 type ChainState = {
   z: tf.Tensor2D;
   logp: tf.Tensor1D;
@@ -76,16 +86,17 @@ function checkPositive(v: number, where: string, integer: boolean): number {
  * min(1, exp(H(z, p) - H(z', p'))), H = -log p(z) + |p|^2 / 2. A proposal whose energy is not finite is
  * rejected (NaN compares false). Returns the next state and the number of chains that moved.
  */
-function hmcIteration(target: LogDensity, s: ChainState, momentum: tf.Tensor2D, logU: tf.Tensor1D, eps: number, steps: number): { next: ChainState; accepted: tf.Scalar } {
+function hmcIteration(target: LogDensity, drift: LogDensity, s: ChainState, momentum: tf.Tensor2D, logU: tf.Tensor1D, eps: number, steps: number): { next: ChainState; accepted: tf.Scalar } {
   return tf.tidy(() => {
     let p = tf.add(momentum, tf.mul(s.grad, 0.5 * eps));
     let z = s.z;
     let cur: { value: tf.Tensor1D; grad: tf.Tensor2D } = { value: s.logp, grad: s.grad };
     for (let l = 1; l <= steps; l++) {
       z = tf.add(z, tf.mul(p, eps));
-      cur = target.withGrad(z);
+      cur = drift.withGrad(z);
       p = tf.add(p, tf.mul(cur.grad, l < steps ? eps : 0.5 * eps));
     }
+    if (drift !== target) cur = { value: target.withGrad(z).value, grad: cur.grad };
     const kinetic = (m: tf.Tensor) => tf.mul(tf.sum(tf.square(m), 1), 0.5);
     const h0 = tf.sub(kinetic(momentum), s.logp);
     const h1 = tf.sub(kinetic(p), cur.value);
@@ -105,19 +116,26 @@ export function hmc(target: LogDensity, init: Float32Array, opts: HmcOptions = {
   const eps = checkPositive(opts.stepSize ?? 0.01, 'stepSize', false);
   const steps = checkPositive(opts.leapfrogSteps ?? 10, 'leapfrogSteps', true);
   const iterations = checkPositive(opts.iterations ?? 100, 'iterations', true);
+  const momentumStd = checkPositive(opts.momentumStd ?? 1, 'momentumStd', false);
+  const drift = opts.drift ?? target;
+  if (drift.dim !== d) throw new InputError('HmcOptions.drift', `expected a density on R^${d}, got R^${drift.dim}`);
   const c = init.length / d;
   const rng = new Rng(opts.seed ?? 0);
   const t0 = performance.now();
   let state: ChainState = tf.tidy(() => {
     const z = tf.tensor2d(init, [c, d]);
     const { value, grad } = target.withGrad(z);
-    return { z, logp: value, grad };
+    if (drift === target) return { z, logp: value, grad };
+    const driftGrad = drift.withGrad(z).grad;
+    return { z, logp: value, grad: driftGrad };
   });
   const accepted: tf.Scalar[] = [];
   try {
     for (let it = 0; it < iterations; it++) {
       const logU = Float32Array.from({ length: c }, () => Math.log(rng.uniform()));
-      const { next, accepted: a } = tf.tidy(() => hmcIteration(target, state, tf.tensor2d(rng.normals(c * d), [c, d]), tf.tensor1d(logU), eps, steps));
+      const normals = rng.normals(c * d);
+      if (momentumStd !== 1) normals.forEach((v, i) => (normals[i] = v * momentumStd));
+      const { next, accepted: a } = tf.tidy(() => hmcIteration(target, drift, state, tf.tensor2d(normals, [c, d]), tf.tensor1d(logU), eps, steps));
       tf.dispose([state.z, state.logp, state.grad]);
       state = next;
       accepted.push(a);
