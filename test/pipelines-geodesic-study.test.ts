@@ -8,12 +8,13 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { Metric } from '../src/lib/geometry/metric';
-import { LinearPullback } from '../src/lib/geometry/reference-metrics';
+import { HalfPlaneMetric, LinearPullback } from '../src/lib/geometry/reference-metrics';
 import { latentGrid } from '../src/lib/geometry/fields';
 import { latentGraph } from '../src/lib/geometry/graph';
 import { chooseCodePairs, clusteringRun, clusteringSummary, compareWithStraightLines, confusionRows, pairEnds, ratioSummary } from '../src/lib/pipelines/geodesic-study';
 import { Rng } from '../src/lib/util/rng';
 import { expectNoLeak, setupBackend } from './helpers';
+import { checkGraphDistances, graphCheckSummary } from '../src/lib/pipelines/graph-distance-check';
 
 before(setupBackend);
 
@@ -90,8 +91,18 @@ test('geodesic k-medoids follows the metric where Euclidean k-medoids follows th
   const metric = stretchedPlane();
   try {
     const runs = await expectNoLeak(() =>
-      [1, 2].map((seed) => clusteringRun(metric, codes, labels, { k: 2, perClass: 6, seed, geodesic: { points: 8, progress: false } })),
+      [1, 2].map((seed) => clusteringRun(metric, codes, labels, { k: 2, perClass: 6, seed, method: 'geodesics', geodesic: { points: 8, progress: false } })),
     );
+    // With every code a neighbour of every other, the graph distances of a flat metric are its geodesic
+    // distances (the straight edges are geodesics), and they separate the classes as well.
+    const graphRuns = [1, 2].map((seed) => clusteringRun(metric, codes, labels, { k: 2, perClass: 6, seed, graphDistance: { neighbors: 11 } }));
+    for (const run of graphRuns) {
+      assert.equal(run.method, 'graph');
+      assert.equal(run.riemannian.scores.accuracy, 1);
+    }
+    const paired = (clusteringSummary(graphRuns) as { f_measure_paired_difference: { mean: number; seeds: number; ci95: number[] } }).f_measure_paired_difference;
+    assert.equal(paired.seeds, 2);
+    assert.ok(paired.mean > 0 && paired.ci95[0] <= paired.mean && paired.mean <= paired.ci95[1]);
     for (const run of runs) {
       assert.equal(run.labels.length, 12);
       assert.equal(run.pairs, 66);
@@ -111,4 +122,23 @@ test('geodesic k-medoids follows the metric where Euclidean k-medoids follows th
   } finally {
     metric.dispose();
   }
+});
+
+test('the graph-distance check: graph paths re-solved as geodesics are no longer, and close, in the half-plane', () => {
+  const rng = new Rng(6);
+  const n = 60;
+  const codes = new Float32Array(2 * n);
+  const labels = new Int32Array(n);
+  for (let q = 0; q < n; q++) {
+    labels[q] = q % 2;
+    codes[2 * q] = (labels[q] ? 1 : -1) + 0.6 * rng.normal();
+    codes[2 * q + 1] = 1 + 0.5 * rng.uniform();
+  }
+  const run = clusteringRun(new HalfPlaneMetric(), codes, labels, { k: 2, perClass: 30, seed: 1 });
+  const check = checkGraphDistances(new HalfPlaneMetric(), run, { pairs: 20, seed: 2, points: 12, maxIter: 50 });
+  assert.equal(check.pairs, 20);
+  for (const r of check.ratio) assert.ok(r > 0.99 && r < 1.25, `graph / geodesic ${r}`);
+  const s = graphCheckSummary(check) as { graph_over_geodesic: { median: number; pairs: number } };
+  assert.equal(s.graph_over_geodesic.pairs, 20);
+  assert.ok(s.graph_over_geodesic.median < 1.08, `median ${s.graph_over_geodesic.median}`);
 });

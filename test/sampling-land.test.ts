@@ -18,7 +18,9 @@ import { createMlp } from '../src/lib/nn/mlp';
 import { Rng } from '../src/lib/util/rng';
 import { expectNoLeak, maxRelErr, setupBackend } from './helpers';
 import { weightedMoments } from '../src/lib/numerics/statistics';
-import { fitLand, fitLandMixture, landLogDensity, landNormaliser, sampleLand, tangentBase } from '../src/lib/sampling/land';
+import { fitLand, fitLandMixture } from '../src/lib/sampling/land/fit';
+import { landLogDensity, landNormaliser, sampleLand } from '../src/lib/sampling/land/density';
+import { tangentBase } from '../src/lib/sampling/land/normaliser';
 
 before(setupBackend);
 

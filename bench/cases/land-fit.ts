@@ -18,8 +18,8 @@ import { initBackend } from '../../src/lib/runtime/backend';
 import { readDecoderJson } from '../../src/lib/io/decoder-json';
 import { expectedMetric } from '../../src/lib/geometry/decoder-metric';
 import type { BenchCase } from '../run';
-import { fitLand } from '../../src/lib/sampling/land';
 import { subsampleRows } from '../../src/lib/pipelines/density-study';
+import { fitLand } from '../../src/lib/sampling/land/fit';
 
 const CODES = 500;
 const SAMPLES = 200;

@@ -4,3 +4,4 @@ export * from './fid';
 export * from './precision-recall';
 export * from './collapse';
 export * from './memorisation';
+export * from './confidence';

@@ -15,3 +15,5 @@ export * from './graph';
 export * from './expmap';
 export * from './distances';
 export * from './potential-interpolation';
+export * from './expmap-jacobian';
+export * from './graph-distances';

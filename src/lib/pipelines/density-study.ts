@@ -7,7 +7,9 @@ import { LatentGrid } from '../geometry/fields';
 import { PointsInput, toFlatPoints } from '../geometry/geodesics';
 import { Rng } from '../util/rng';
 import { Gaussian, Gmm, GmmFit, fitGaussian, fitGmm, gaussianLogDensity, gmmLogDensity, sampleGaussian, sampleGmm } from '../sampling/gaussian';
-import { Land, LandMixture, LandGeometryOptions, LandFitOptions, LandFitReport, fitLandMixture, fitLand, landMixtureLogDensity, asMixture, sampleLandMixture, sampleLand } from '../sampling/land';
+import { Land, LandMixture, LandGeometryOptions, LandFitOptions, LandFitReport } from '../sampling/land/types';
+import { fitLandMixture, fitLand } from '../sampling/land/fit';
+import { landMixtureLogDensity, asMixture, sampleLandMixture, sampleLand } from '../sampling/land/density';
 
 export type DensityName = 'gaussian' | 'land' | 'gmm' | 'land_mixture';
 export const DENSITY_NAMES: readonly DensityName[] = ['gaussian', 'land', 'gmm', 'land_mixture'];

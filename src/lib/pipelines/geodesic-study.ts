@@ -21,6 +21,8 @@ import { DistanceMatrixOptions, geodesicDistanceMatrix } from '../geometry/dista
 import { LatentGrid } from '../geometry/fields';
 import { euclideanDistanceMatrix } from '../geometry/support';
 import { kmedoids } from '../stats/kmeans';
+import { GraphDistanceOptions, graphDistanceMatrix } from '../geometry/graph-distances';
+import { pairedDifference } from '../stats/paired';
 import { ClusteringScores, alignClustersToClasses, clusteringScores } from '../stats/clustering-metrics';
 import { latentHeatmap, type ClassPoints, type Curve } from '../plots/fields';
 import { imageStrip } from '../plots/images';
@@ -354,11 +356,24 @@ export interface ClusteringRun {
   labels: Int32Array;
   euclidean: ClusterResult;
   riemannian: ClusterResult;
-  /** Geodesic distance pairs that did not converge (their distance is the best curve found). */
+  /** How the geodesic distances were measured. */
+  method: ClusteringDistanceMethod;
+  /** Geodesic distance pairs that did not converge (their distance is the best curve found; 0 for 'graph'). */
   unconverged: number;
   pairs: number;
   seconds: number;
+  /** 'graph': the k that made the k-NN graph of the codes connected. */
+  graphNeighbors?: number;
+  /** 'graph': the run's [N, N] geodesic distances, kept for the check against boundary value solves. */
+  distances?: Float64Array;
 }
+
+/**
+ * 'graph' (default): shortest paths in the k-NN graph of the codes with finely measured Riemannian edge
+ * lengths (geometry/graph-distances.ts), hundreds of codes in seconds; 'geodesics': one boundary value
+ * solve per pair (N(N-1)/2 solves, started on studyGraph paths), the distances of the first version.
+ */
+export type ClusteringDistanceMethod = 'graph' | 'geodesics';
 
 export interface ClusterResult {
   assignments: Int32Array;
@@ -374,6 +389,8 @@ export interface ClusteringRunOptions {
   restarts?: number;
   geodesic?: Omit<DistanceMatrixOptions, 'graph'>;
   graph?: LatentGraph;
+  method?: ClusteringDistanceMethod;
+  graphDistance?: GraphDistanceOptions;
 }
 
 /**
@@ -382,7 +399,14 @@ export interface ClusteringRunOptions {
  */
 export function clusteringRun(metric: Metric, codes: Float32Array, labels: Int32Array, opts: ClusteringRunOptions): ClusteringRun {
   const sub = codeSubset(codes, labels, opts.perClass, opts.seed);
-  const geo = geodesicDistanceMatrix(metric, sub.codes, { ...opts.geodesic, graph: opts.graph });
+  const method = opts.method ?? 'graph';
+  const geo =
+    method === 'graph'
+      ? (() => {
+          const g = graphDistanceMatrix(metric, sub.codes, opts.graphDistance);
+          return { n: g.n, distances: g.distances, unconverged: 0, seconds: g.seconds, graphNeighbors: g.neighbors };
+        })()
+      : { ...geodesicDistanceMatrix(metric, sub.codes, { ...opts.geodesic, graph: opts.graph }), graphNeighbors: undefined };
   const cluster = (dist: Float32Array | Float64Array): ClusterResult => {
     const res = kmedoids(dist, opts.k, { seed: opts.seed, restarts: opts.restarts ?? 8 });
     return { assignments: res.assignments, medoids: res.medoids, scores: clusteringScores(sub.labels, res.assignments) };
@@ -392,9 +416,11 @@ export function clusteringRun(metric: Metric, codes: Float32Array, labels: Int32
     ...sub,
     euclidean: cluster(euclideanDistanceMatrix(sub.codes, 2)),
     riemannian: cluster(geo.distances),
+    method,
     unconverged: geo.unconverged,
     pairs: (geo.n * (geo.n - 1)) / 2,
     seconds: geo.seconds,
+    ...(method === 'graph' ? { graphNeighbors: geo.graphNeighbors, distances: geo.distances } : {}),
   };
 }
 
@@ -406,12 +432,15 @@ export interface ClusteringStudyOptions {
   points?: number;
   maxIter?: number;
   restarts?: number;
+  method?: ClusteringDistanceMethod;
+  graphDistance?: GraphDistanceOptions;
   log?: (line: string) => void;
 }
 
-/** clusteringRun for every seed, geodesics started from one studyGraph of all the codes. */
+/** clusteringRun for every seed ('geodesics': started from one studyGraph of all the codes). */
 export function clusteringStudy(metric: Metric, codes: Float32Array, labels: Int32Array, opts: ClusteringStudyOptions): ClusteringRun[] {
-  const graph = studyGraph(metric, codes);
+  const method = opts.method ?? 'graph';
+  const graph = method === 'geodesics' ? studyGraph(metric, codes) : undefined;
   return opts.seeds.map((seed) => {
     const run = clusteringRun(metric, codes, labels, {
       k: opts.k,
@@ -419,13 +448,16 @@ export function clusteringStudy(metric: Metric, codes: Float32Array, labels: Int
       seed,
       restarts: opts.restarts,
       graph,
+      method,
+      graphDistance: opts.graphDistance,
       geodesic: { points: opts.points ?? 16, maxIter: opts.maxIter, progress: false },
     });
     const f = (w: 'euclidean' | 'riemannian') => run[w].scores.fMeasure.toFixed(3);
-    opts.log?.(
-      `seed ${seed}: ${run.pairs} geodesics in ${run.seconds.toFixed(1)} s (${((1000 * run.seconds) / run.pairs).toFixed(0)} ms each, ${run.unconverged} unconverged); ` +
-        `F-measure Euclidean ${f('euclidean')}, geodesic ${f('riemannian')}`,
-    );
+    const how =
+      method === 'graph'
+        ? `${run.labels.length} codes, k-NN graph (k = ${run.graphNeighbors}) distances in ${run.seconds.toFixed(1)} s`
+        : `${run.pairs} geodesics in ${run.seconds.toFixed(1)} s (${((1000 * run.seconds) / run.pairs).toFixed(0)} ms each, ${run.unconverged} unconverged)`;
+    opts.log?.(`seed ${seed}: ${how}; F-measure Euclidean ${f('euclidean')}, geodesic ${f('riemannian')}`);
     return run;
   });
 }
@@ -441,17 +473,33 @@ export function clusteringSummary(runs: ClusteringRun[]): Record<string, unknown
     };
   };
   const [f, a] = [block('fMeasure'), block('accuracy')];
+  const diff = pairedDifference(per('fMeasure', 'euclidean'), per('fMeasure', 'riemannian'));
   return {
     f_measure: f.summary,
+    f_measure_paired_difference: {
+      mean: diff.mean,
+      ci95: diff.ci95,
+      seeds: diff.seeds,
+      sd: diff.sd,
+      geodesic_better_on: diff.wins,
+      euclidean_better_on: diff.losses,
+      per_seed: diff.perSeed,
+      interval: 'geodesic minus Euclidean F-measure; 95% Student t-interval over seeds (df = seeds - 1)',
+    },
     accuracy: a.summary,
     f_measure_detail: f.detail,
     accuracy_detail: a.detail,
     seeds: runs.map((r) => r.seed),
     codes_per_seed: runs[0]?.labels.length,
-    geodesic_pairs_per_seed: runs[0]?.pairs,
-    geodesic_unconverged: runs.map((r) => r.unconverged),
-    geodesic_seconds: runs.map((r) => r.seconds),
-    geodesic_ms_per_pair: mean(runs.map((r) => (1000 * r.seconds) / r.pairs)),
+    distance_method: runs[0]?.method,
+    ...(runs[0]?.method === 'graph'
+      ? { graph_neighbors: runs.map((r) => r.graphNeighbors), distance_seconds: runs.map((r) => r.seconds) }
+      : {
+          geodesic_pairs_per_seed: runs[0]?.pairs,
+          geodesic_unconverged: runs.map((r) => r.unconverged),
+          geodesic_seconds: runs.map((r) => r.seconds),
+          geodesic_ms_per_pair: mean(runs.map((r) => (1000 * r.seconds) / r.pairs)),
+        }),
   };
 }
 

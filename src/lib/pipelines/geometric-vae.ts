@@ -401,7 +401,7 @@ export interface MnistEvaluator {
 }
 
 /** The classifier settings: the full profile's trains to ~98.8%; quick trains 2 epochs (~97.5%). */
-function classifierConfig(profile: Profile): ClassifierConfig {
+export function classifierConfig(profile: Profile): ClassifierConfig {
   return profile === 'full' ? {} : { epochs: 2 };
 }
 

@@ -9,3 +9,6 @@ export * from './geometric-vae-figures';
 export * from './zoo-seeds';
 export * from './fashion-controls';
 export * from './gvae-fidelity';
+export * from './walk-study';
+export * from './land-study';
+export * from './graph-distance-check';

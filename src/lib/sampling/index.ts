@@ -5,3 +5,4 @@ export * from './random-walk';
 export * from './hmc';
 export * from './sampler';
 export * from './official-hmc';
+export * from './density-quadrature';

@@ -5,9 +5,11 @@
  *   p(z) = C(mu, Sigma)^-1 exp(-1/2 Log_mu(z)^T Sigma^-1 Log_mu(z))   with respect to the Riemannian measure
  *   C(mu, Sigma) = sqrt((2 pi)^d det Sigma) E_{v ~ N(0, Sigma)}[ m(Exp_mu(v)) ],   m = sqrt(det M).
  *
- * This is the paper's normaliser: the tangent-space integral of the volume measure with the exponential
- * map's own Jacobian left out (exact for a flat metric). Multiply p by m(z) for the density with respect
- * to the Lebesgue measure of the latent coordinates, which is what compares with a Gaussian.
+ * is the paper's normaliser, which leaves the exponential map's own Jacobian out (exact for a flat metric);
+ * by default the tangent samples are weighted by m(Exp_mu(v)) |det D Exp_mu(v)| instead, the change of
+ * variables that makes p integrate to 1 (tangent-exp.ts; options.normaliser = 'paper' for the paper's).
+ * Multiply p by m(z) for the density with respect to the Lebesgue measure of the latent coordinates, which
+ * is what compares with a Gaussian.
  *
  * Log maps are boundary value solves (logMap without shooting, connectingGeodesics underneath), warm-
  * started from the previous iteration's geodesics. Exp maps are RK4 (expMap) with per-sample failure: a
@@ -35,3 +37,4 @@ export type { Land, LandMixture, TangentMcOptions, LandGeometryOptions, LandFitO
 export { tangentBase } from './normaliser';
 export { fitLandMixture, fitLand } from './fit';
 export { type LandDensity, landMixtureLogDensity, landLogDensity, asMixture, landNormaliser, type LandSamples, sampleLandMixture, sampleLand } from './density';
+export { type LandNormaliserKind, type TangentExpMaps, tangentExpMaps } from './tangent-exp';

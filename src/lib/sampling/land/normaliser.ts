@@ -5,7 +5,7 @@
 import type { Metric } from '../../geometry/metric';
 import { fieldsAt, metricTensors } from '../../geometry/fields';
 import { quadraticForm } from '../../geometry/curves';
-import { expMap } from '../../geometry/expmap';
+import { LandNormaliserKind, tangentExpMaps } from './tangent-exp';
 import { Rng } from '../../util/rng';
 import { choleskyFactor, forwardSolve, logDetFromCholesky, lowerTimes, lowerInverse } from '../../numerics/dense';
 import { logSumExp, weightedMoments } from '../../numerics/statistics';
@@ -46,7 +46,7 @@ export interface TangentSamples {
   eps2: Float64Array;
   /** Exp_mu(v_s) [S, d] (NaN for dropped samples). */
   endpoints: Float64Array;
-  /** log m(Exp_mu(v_s)) [S]; -Infinity for dropped samples. */
+  /** log m(Exp_mu(v_s)), plus log |det D Exp_mu(v_s)| unless normaliser = 'paper' [S]; -Infinity for dropped samples. */
   logVolume: Float64Array;
   /** log sqrt((2 pi)^d det Sigma0). */
   logZ: number;
@@ -75,7 +75,7 @@ export function shootAll(metric: Metric, mu: Float64Array, v: Float64Array, opts
   while (pending.length > 0) {
     const vs = new Float64Array(pending.length * d);
     pending.forEach((p, q) => vs.set(v.subarray(p * d, (p + 1) * d), q * d));
-    const shot = integrateAndCheck(metric, mu, vs, steps, opts.speedTolerance ?? 0.1);
+    const shot = integrateAndCheck(metric, mu, vs, steps, opts.speedTolerance ?? 0.1, opts.normaliser ?? 'jacobian');
     const next: number[] = [];
     pending.forEach((p, q) => {
       if (!shot.ok[q]) {
@@ -94,18 +94,18 @@ export function shootAll(metric: Metric, mu: Float64Array, v: Float64Array, opts
 }
 
 /** One batch of RK4 exp maps from mu with the end checks of shootAll. */
-export function integrateAndCheck(metric: Metric, mu: Float64Array, v: Float64Array, steps: number, tol: number): { endpoints: Float64Array; logVolume: Float64Array; ok: Uint8Array } {
+export function integrateAndCheck(metric: Metric, mu: Float64Array, v: Float64Array, steps: number, tol: number, kind: LandNormaliserKind): { endpoints: Float64Array; logVolume: Float64Array; ok: Uint8Array } {
   const d = metric.dim;
   const s = v.length / d;
   const starts = new Float64Array(s * d);
   for (let p = 0; p < s; p++) starts.set(mu, p * d);
-  const res = expMap(metric, starts, v, { steps, onFailure: 'nan' });
+  const res = tangentExpMaps(metric, starts, v, steps, kind);
   const ends = res.endpoints;
   const finite = Uint8Array.from({ length: s }, (_, p) => (ends.subarray(p * d, (p + 1) * d).every(Number.isFinite) ? 1 : 0));
   // The end metric only where the curve survived (NaN rows would go through the network for nothing).
   const safe = Float32Array.from(ends, (x, i) => (finite[Math.floor(i / d)] ? x : mu[i % d]));
   const tensors = metricTensors(metric, safe);
-  const logVolume = fieldsAt(metric, safe).logVolume;
+  const logVolume = fieldsAt(metric, safe).logVolume.map((lv, p) => lv + res.logWeight[p]);
   const ok = new Uint8Array(s);
   const t = steps + 1;
   const vel = new Float64Array(d);

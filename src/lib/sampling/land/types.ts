@@ -2,6 +2,7 @@
  * The LAND's data: one LAND and mixtures of them, their options, and what a fit reports.
  */
 import { GeodesicOptions, PointsInput } from '../../geometry/geodesics';
+import type { LandNormaliserKind } from './tangent-exp';
 
 /** One LAND: mean, covariance in the tangent space at the mean, and its normaliser. */
 export interface Land {
@@ -48,6 +49,13 @@ export interface LandGeometryOptions {
   speedTolerance?: number;
   /** Options of the boundary value solves behind the log maps. */
   geodesic?: GeodesicOptions;
+  /**
+   * The normaliser's tangent-space integrand (see tangent-exp.ts): 'jacobian' (default) weights each
+   * sample by m(Exp v) |det D Exp(v)|, the change of variables, so that the density integrates to 1;
+   * 'paper' by m(Exp v) alone, the estimator of the paper and the authors' code. It also sets the
+   * resampling weights of sampleLandMixture.
+   */
+  normaliser?: LandNormaliserKind;
 }
 
 export interface LandFitOptions extends LandGeometryOptions {
